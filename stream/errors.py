@@ -1,0 +1,32 @@
+"""Typed errors. ``str(error)`` is always the one line the CLI prints; never a traceback."""
+
+from __future__ import annotations
+
+__all__ = ["SkelzsError", "SkeletonFormatError", "CheckpointError", "SourceError", "WireFormatError"]
+
+
+class SkelzsError(Exception):
+    """Base class of every error skelzs reports to a user as one line."""
+
+
+class SkeletonFormatError(SkelzsError, ValueError):
+    """A skeleton file that does not follow its format; names the file and the line."""
+
+    def __init__(self, path: object, line: int | None, reason: str):
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+class CheckpointError(SkelzsError):
+    """A checkpoint that is missing, corrupt, or does not match what loads it."""
+
+
+class SourceError(SkelzsError):
+    """A capture source that cannot be opened or read (camera, video, URL, Kinect)."""
+
+
+class WireFormatError(SkelzsError, ValueError):
+    """A ZeroMQ message that is not a valid skelzs frame."""

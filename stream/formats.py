@@ -1,0 +1,78 @@
+"""One entry point for every skeleton file format: detect, load, save.
+
+``.skeleton`` -> NTU RGB+D (:mod:`~skelzs.stream.ntu`); ``.npz`` -> the project layout
+(:mod:`~skelzs.stream.npzio`); ``.txt`` -> PKU-MMD skeleton (:mod:`~skelzs.stream.pku`). Files
+with another suffix are recognised by content (zip magic; first line a single integer = NTU;
+150 values = PKU).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skelzs.stream.errors import SkeletonFormatError
+from skelzs.stream.skeleton import SkeletonSequence
+
+__all__ = ["FORMATS", "detect_format", "load_sequence", "save_sequence"]
+
+FORMATS = ("ntu", "pku", "npz")
+_SUFFIX = {".skeleton": "ntu", ".npz": "npz", ".txt": "pku"}
+
+
+def detect_format(path: str | Path) -> str:
+    """``"ntu"``, ``"pku"`` or ``"npz"``, from the suffix or else the first bytes."""
+    p = Path(path)
+    fmt = _SUFFIX.get(p.suffix.lower())
+    if fmt is not None:
+        return fmt
+    try:
+        with open(p, "rb") as f:
+            head = f.read(4096)
+    except OSError as err:
+        raise SkeletonFormatError(path, None, f"cannot read file: {err.strerror or err}") from None
+    if head.startswith(b"PK\x03\x04"):
+        return "npz"
+    first = head.split(b"\n", 1)[0].split()
+    if len(first) == 1 and first[0].isdigit():
+        return "ntu"
+    if len(first) == 150:
+        return "pku"
+    raise SkeletonFormatError(path, 1, "unknown skeleton format (expected .skeleton, PKU-MMD .txt or .npz)")
+
+
+def load_sequence(path: str | Path, persons: int = 2) -> SkeletonSequence:
+    """Load any supported file as a :class:`SkeletonSequence` with ``persons`` slots.
+
+    ``meta`` holds at least ``format``, ``path`` and ``action`` (0-based class index or None).
+    """
+    fmt = detect_format(path)
+    if fmt == "ntu":
+        from skelzs.stream.ntu import read_ntu_skeleton
+
+        return read_ntu_skeleton(path, max_bodies=max(persons, 1)).to_sequence(persons)
+    if fmt == "pku":
+        from skelzs.stream.pku import read_pku_skeleton
+
+        return read_pku_skeleton(path).with_persons(persons)
+    from skelzs.stream.npzio import load_npz
+
+    return load_npz(path)
+
+
+def save_sequence(path: str | Path, seq: SkeletonSequence, fmt: str | None = None) -> None:
+    """Save ``seq``; the format comes from ``fmt`` or the suffix (``.skeleton``, ``.txt``, ``.npz``)."""
+    fmt = fmt or _SUFFIX.get(Path(path).suffix.lower())
+    if fmt == "ntu":
+        from skelzs.stream.ntu import write_ntu_skeleton
+
+        write_ntu_skeleton(path, seq)
+    elif fmt == "pku":
+        from skelzs.stream.pku import write_pku_skeleton
+
+        write_pku_skeleton(path, seq)
+    elif fmt == "npz":
+        from skelzs.stream.npzio import save_npz
+
+        save_npz(path, seq)
+    else:
+        raise SkeletonFormatError(path, None, "cannot tell the output format; use .skeleton, .txt or .npz")
