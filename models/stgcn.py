@@ -1,0 +1,156 @@
+"""ST-GCN as PGFA's setting 1 uses it (papers.md A.3; Yan et al., AAAI 2018).
+
+Input BatchNorm over V·C per person; 10 st-gcn blocks of widths 16,16,16,16,32(s2),32,32,64(s2),64,256;
+temporal kernel 9; dropout 0.5 except in the first block; spatial 3-subset NTU graph with learnable
+edge-importance masks. The graph convolution is one matmul over the stacked subsets, so the model
+exports to ONNX (opset ≥ 17) without custom ops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from skelzs.models.graph import ntu25_graph
+
+__all__ = ["STGCNConfig", "STGCN", "STGCNBlock", "GraphConv", "stgcn_pgfa"]
+
+
+@dataclass
+class STGCNConfig:
+    in_channels: int = 3
+    num_persons: int = 2
+    num_joints: int = 25
+    widths: tuple[int, ...] = (16, 16, 16, 16, 32, 32, 32, 64, 64, 256)
+    strides: tuple[int, ...] = (1, 1, 1, 1, 2, 1, 1, 2, 1, 1)
+    temporal_kernel: int = 9
+    dropout: float = 0.5
+    edge_importance: bool = True
+
+    def __post_init__(self):
+        self.widths, self.strides = tuple(int(w) for w in self.widths), tuple(int(s) for s in self.strides)
+        if len(self.widths) != len(self.strides):
+            raise ValueError(f"widths {self.widths} and strides {self.strides} differ in length")
+        if self.num_joints != 25:
+            raise ValueError("the ST-GCN graph is NTU-25; num_joints must be 25")
+
+    @property
+    def out_channels(self) -> int:
+        return self.widths[-1]
+
+    embed_dim = out_channels
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["widths"], d["strides"] = list(self.widths), list(self.strides)
+        return d
+
+
+class GraphConv(nn.Module):
+    """Spatial graph convolution: 1×1 conv to K·C_out channels, then Σ_k X_k A_k as a single matmul."""
+
+    def __init__(self, in_channels: int, out_channels: int, num_subsets: int):
+        super().__init__()
+        self.k = num_subsets
+        self.conv = nn.Conv2d(in_channels, out_channels * num_subsets, kernel_size=1)
+
+    def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        n, _, t, v = x.shape
+        x = self.conv(x).view(n, self.k, -1, t, v)              # (N, K, C, T, V)
+        x = x.permute(0, 2, 3, 1, 4).reshape(n, -1, t, self.k * v)  # (N, C, T, K·V)
+        return torch.matmul(x, A.reshape(self.k * v, v))        # (N, C, T, V)
+
+
+class STGCNBlock(nn.Module):
+    """GraphConv → BN-ReLU-temporal conv (k×1, stride)-BN-Dropout, plus residual, ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, num_subsets: int, *, kernel: int = 9,
+                 stride: int = 1, dropout: float = 0.0, residual: bool = True):
+        super().__init__()
+        self.gcn = GraphConv(in_channels, out_channels, num_subsets)
+        self.tcn = nn.Sequential(
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, (kernel, 1), (stride, 1), ((kernel - 1) // 2, 0)),
+            nn.BatchNorm2d(out_channels),
+            nn.Dropout(dropout, inplace=True),
+        )
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, (stride, 1)),
+                                          nn.BatchNorm2d(out_channels))
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        y = self.tcn(self.gcn(x, A))
+        if self.residual is not None:
+            y = y + self.residual(x)
+        return self.relu(y)
+
+
+class STGCN(nn.Module):
+    """``forward_features(x (N,3,T,V,M)) -> (N, M, C, T', V)``; ``forward_head -> (N, C)``."""
+
+    def __init__(self, config: STGCNConfig | None = None):
+        super().__init__()
+        self.config = cfg = config or STGCNConfig()
+        graph = ntu25_graph()
+        self.register_buffer("A", torch.from_numpy(graph.A), persistent=False)
+        k, v = graph.num_subsets, graph.num_nodes
+        self.data_bn = nn.BatchNorm1d(cfg.in_channels * v)
+        blocks, c_in = [], cfg.in_channels
+        for i, (c_out, s) in enumerate(zip(cfg.widths, cfg.strides)):
+            blocks.append(STGCNBlock(c_in, c_out, k, kernel=cfg.temporal_kernel, stride=s,
+                                     dropout=0.0 if i == 0 else cfg.dropout, residual=i > 0))
+            c_in = c_out
+        self.blocks = nn.ModuleList(blocks)
+        if cfg.edge_importance:
+            self.edge_importance = nn.ParameterList([nn.Parameter(torch.ones(k, v, v)) for _ in blocks])
+        else:
+            self.edge_importance = None
+        self.num_features = cfg.out_channels
+
+    #: The per-person branch is the same function for every person slot (the input BN is shared).
+    person_slots_shared = True
+
+    def _person_branch(self, x: torch.Tensor) -> torch.Tensor:
+        """``(P, V·C, T)`` persons -> ``(P, C', T', V)`` token maps: input BN, then the blocks."""
+        p, _, t = x.shape
+        x = self.data_bn(x)                                          # BN over V·C per person
+        x = x.view(p, self.config.num_joints, -1, t).permute(0, 2, 3, 1).contiguous()  # (P, C, T, V)
+        for i, block in enumerate(self.blocks):
+            A = self.A * self.edge_importance[i] if self.edge_importance is not None else self.A
+            x = block(x, A)
+        return x
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, t, v, m = x.shape
+        x = self._person_branch(x.permute(0, 4, 3, 1, 2).reshape(n * m, v * c, t))
+        _, c2, t2, v2 = x.shape
+        return x.view(n, m, c2, t2, v2)
+
+    def forward_person_features(self, x: torch.Tensor, slot: int = 0) -> torch.Tensor:
+        """One person slot ``(P, 3, T, V) -> (P, C)`` pooled features; in eval mode exactly
+        ``forward_features(x)[:, slot].mean((-2, -1))`` (the slot does not matter for ST-GCN)."""
+        p, c, t, v = x.shape
+        return self._person_branch(x.permute(0, 3, 1, 2).reshape(p, v * c, t)).mean(dim=(-2, -1))
+
+    def forward_from_person_features(self, features: torch.Tensor) -> torch.Tensor:
+        """``(N, M, C)`` per-person pooled features -> ``(N, C)``: the person mean of :meth:`forward_head`."""
+        return features.mean(dim=1)
+
+    def forward_head(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.forward_from_person_features(tokens.mean(dim=(-2, -1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+def stgcn_pgfa(**overrides) -> STGCN:
+    """ST-GCN of PGFA setting 1 (papers.md A.3); keyword overrides go to :class:`STGCNConfig`."""
+    return STGCN(STGCNConfig(**overrides))
