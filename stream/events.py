@@ -1,0 +1,159 @@
+"""Recognition events and where they go: JSON Lines (stdout or a file) and a ZeroMQ PUB socket.
+
+One event is one JSON object on one line (jsonlines.org): ``t`` (wall-clock seconds since the
+epoch), ``source``, ``person``, ``frame``, ``label`` (``null`` = no action), ``score``, ``topk``
+as ``[label, score]`` pairs, ``latency_ms`` (compute latency: the window's last frame reaching
+the pipeline → this event) and, in addition, ``kind`` (``"label"``, ``"window"``,
+``"source_lost"``, ``"source_recovered"``, ``"end"``) and ``stages_ms`` (per-stage latency).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+__all__ = ["Event", "EventSink", "JsonLinesSink", "ZmqEventSink", "MemorySink", "SinkSet"]
+
+
+@dataclass
+class Event:
+    t: float
+    source: int | str
+    person: int | None
+    frame: int | None
+    label: str | None
+    score: float
+    topk: list[list[Any]] = field(default_factory=list)
+    latency_ms: float | None = None
+    kind: str = "label"
+    stages_ms: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["score"] = round(float(self.score), 4)
+        d["topk"] = [[str(lab), round(float(s), 4)] for lab, s in self.topk]
+        if self.latency_ms is not None:
+            d["latency_ms"] = round(float(self.latency_ms), 3)
+        d["stages_ms"] = {k: round(float(v), 3) for k, v in self.stages_ms.items()}
+        if not self.info:
+            d.pop("info")
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def control(cls, kind: str, source: int | str, **info: Any) -> "Event":
+        """A non-recognition event (source lost/recovered, end of stream)."""
+        return cls(time.time(), source, None, None, None, 0.0, [], None, kind, {}, dict(info))
+
+
+class EventSink(Protocol):
+    def emit(self, event: Event) -> None: ...
+    def close(self) -> None: ...
+
+
+class JsonLinesSink:
+    """Writes one JSON object per line to a stream or a file; flushed per event and on close."""
+
+    def __init__(self, target: IO[str] | str | Path | None = None):
+        self._own = isinstance(target, (str, Path))
+        if self._own:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            self._fh: IO[str] = open(target, "a", encoding="utf-8")
+        else:
+            self._fh = target if target is not None else sys.stdout
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def emit(self, event: Event) -> None:
+        line = event.to_json()
+        with self._lock:
+            self._fh.write(line + "\n")
+            self._fh.flush()
+            self.count += 1
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._fh.flush()
+            except ValueError:     # already closed
+                pass
+            if self._own:
+                self._fh.close()
+
+
+class ZmqEventSink:
+    """Publishes each event as one UTF-8 JSON message on a PUB socket (``--publish-events``)."""
+
+    def __init__(self, endpoint: str, context=None):
+        import zmq
+
+        from skelzs.stream.transport import _bind
+
+        self._ctx = context or zmq.Context.instance()
+        self.sock = self._ctx.socket(zmq.PUB)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.setsockopt(zmq.SNDHWM, 10_000)
+        self.endpoint = _bind(self.sock, endpoint)
+        self._noblock = zmq.NOBLOCK
+        self.count = 0
+
+    def emit(self, event: Event) -> None:
+        try:
+            self.sock.send(event.to_json().encode(), self._noblock)
+            self.count += 1
+        except Exception:   # a full queue drops the event rather than blocking recognition
+            pass
+
+    def close(self) -> None:
+        self.sock.close(linger=0)
+
+
+class MemorySink:
+    """Keeps events in a list (live view, tests, classify)."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def close(self) -> None:
+        pass
+
+
+class SinkSet:
+    """Fan-out to several sinks; closing flushes and closes each exactly once."""
+
+    def __init__(self, sinks: list[EventSink] | None = None):
+        self.sinks: list[EventSink] = list(sinks or [])
+        self.emitted = 0
+        self._closed = False
+
+    def add(self, sink: EventSink) -> None:
+        self.sinks.append(sink)
+
+    def emit(self, event: Event) -> None:
+        self.emitted += 1
+        for sink in self.sinks:
+            sink.emit(event)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for sink in self.sinks:
+            sink.close()
+
+    def __enter__(self) -> "SinkSet":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
