@@ -1,0 +1,1 @@
+"""skelzs.tools: benchmarks and maintenance scripts (``skelzs bench ...``)."""
