@@ -1,0 +1,50 @@
+"""The real console script's whole stderr (native libraries included) is one line on bad input.
+
+In-process tests capture Python's ``sys.stderr`` only; OpenCV and MediaPipe write to file
+descriptor 2 directly, so these run ``skelzs`` as a subprocess and read everything it printed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+LABELS = "waving,falling"
+
+
+def _skelzs(*args, timeout=120) -> subprocess.CompletedProcess:
+    code = "from skelzs.stream.cli import main; main()"
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def _one_error_line(proc: subprocess.CompletedProcess) -> str:
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1, f"expected one stderr line, got:\n{proc.stderr}"
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def test_missing_camera_prints_exactly_one_line():
+    import cv2
+
+    if cv2.VideoCapture(0).isOpened():
+        pytest.skip("a camera is attached")
+    line = _one_error_line(_skelzs("live", "--camera", 0, "--labels", LABELS))
+    assert line.startswith("error: no camera at index 0") and "--video" in line
+
+
+def test_missing_checkpoint_fails_before_the_pose_model_starts(shared_data, tmp_path):
+    video = shared_data / "videos" / "mmaction2_ntu_sample.avi"
+    line = _one_error_line(_skelzs("live", "--video", video, "--labels", LABELS, "--checkpoint", tmp_path / "none"))
+    assert line == f"error: checkpoint not found: {tmp_path / 'none'}"
+
+
+def test_corrupt_skeleton_prints_path_line_reason(tmp_path):
+    bad = tmp_path / "S001C001P001R001A001.skeleton"
+    bad.write_text("3\n1\n")
+    line = _one_error_line(_skelzs("inspect", bad))
+    assert line.startswith(f"{bad}:3: ")
