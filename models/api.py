@@ -35,10 +35,11 @@ class ZeroShotModel:
     supports_embeddings = True
 
     def __init__(self, config: dict, backend, *, logit_scale: float, text_name: str, text_sha256: str | None,
-                 text_dim: int, text_encoder=None):
+                 text_dim: int, text_encoder=None, precision: str = "fp32"):
         self.config = config
         self.backend = backend
         self.backend_name = backend.name
+        self.precision = precision
         self.logit_scale = float(logit_scale)
         window = config.get("window") or {}
         self.window_frames = int(window.get("frames", 50))
@@ -95,9 +96,14 @@ class ZeroShotModel:
             raise SkelzsError(f"text features of shape {tuple(t.shape)}: expected (K, {self.dim})")
         return self.encode_skeleton(windows) @ t.T
 
+    @property
+    def preferred_batch(self) -> int:
+        """Windows per encoder call that give this backend its best throughput."""
+        return int(getattr(self.backend, "preferred_batch", 64))
+
     def __repr__(self) -> str:
         return (f"ZeroShotModel(method={self.config.get('method')!r}, backend={self.backend_name!r}, "
-                f"window={self.window_frames}x{self.persons}, dim={self.dim})")
+                f"precision={self.precision!r}, window={self.window_frames}x{self.persons}, dim={self.dim})")
 
 
 def onnx_for_checkpoint(folder: Path, model, config: dict) -> Path:
@@ -160,7 +166,7 @@ def _torch_head(model) -> Callable[[np.ndarray], np.ndarray]:
     return head
 
 
-def _load_pgfa(folder: Path, backend: str, device: str | None) -> ZeroShotModel:
+def _load_pgfa(folder: Path, backend: str, device: str | None, precision: str = "fp32") -> ZeroShotModel:
     from skelzs.models.backends import OnnxRuntimeBackend, TensorRTBackend, TorchBackend
     from skelzs.models.checkpoint import load_checkpoint, text_matches
     from skelzs.models.text import _resolve, _weights_sha256
@@ -187,7 +193,18 @@ def _load_pgfa(folder: Path, backend: str, device: str | None) -> ZeroShotModel:
         except (ImportError, SkelzsError, RuntimeError) as err:
             log.warning("TensorRT unusable (%s); falling back to ONNX Runtime", str(err).splitlines()[0])
     person = person_onnx_for_checkpoint(folder, model, config)
-    return ZeroShotModel(config, OnnxRuntimeBackend(onnx_path, person_graphs=person, head=_torch_head(model.eval())), **kw)
+    providers = None
+    if precision == "int8":
+        from skelzs.models.quantize import int8_person_graphs
+        from skelzs.stream.preprocess import PIPELINES
+
+        window = config.get("window") or {}
+        normalize = PIPELINES.get(config.get("stream_preprocess") or "stream", PIPELINES["stream"])
+        person = int8_person_graphs(person, int(window.get("frames", 50)), normalize)
+        providers = ["CPUExecutionProvider"]    # QLinearConv is a CPU kernel
+    backend_impl = OnnxRuntimeBackend(onnx_path, person_graphs=person, head=_torch_head(model.eval()),
+                                      providers=providers)
+    return ZeroShotModel(config, backend_impl, precision=precision, **kw)
 
 
 _HASHES: dict[tuple, str] = {}
@@ -204,10 +221,12 @@ def _cached_weights_hash(path: Path) -> str:
     return _HASHES[key]
 
 
-def _load_scople(folder: Path, backend: str, device: str | None):
+def _load_scople(folder: Path, backend: str, device: str | None, precision: str = "fp32"):
     from skelzs.models.checkpoint import ONNX, load_checkpoint
     from skelzs.models.scople_export import SCoPLeZeroShotModel
 
+    if precision != "fp32":
+        raise SkelzsError(f"{folder}: --precision {precision} is available for PGFA checkpoints only (this is SCoPLe)")
     model, config = load_checkpoint(folder)
     onnx_path = folder / ONNX
     if backend == "tensorrt":
@@ -219,18 +238,30 @@ def _load_scople(folder: Path, backend: str, device: str | None):
     return SCoPLeZeroShotModel(model, config, backend=backend, onnx_path=onnx_path, device=device or "cpu")
 
 
-#: ``config["method"]`` → ``loader(folder, backend, device)``.
+#: ``config["method"]`` → ``loader(folder, backend, device, precision)``.
 LOADERS: dict[str, Callable] = {"pgfa": _load_pgfa, "scople": _load_scople}
 
 
-def load(path: str | Path, backend: str = "auto", *, device: str | None = None):
+def load(path: str | Path, backend: str = "auto", *, device: str | None = None, precision: str = "fp32"):
     """Load a checkpoint folder as a :class:`ZeroShotModel` (or SCoPLe's class-conditional view).
 
     ``backend``: ``auto`` (TensorRT if it imports and a GPU is present, else ONNX Runtime, else torch),
     ``torch``, ``onnxruntime`` or ``tensorrt`` (falls back to ONNX Runtime with a warning).
+    ``precision``: ``fp32`` (exact) or ``int8`` (statically quantized per-person graphs on ONNX
+    Runtime's CPU provider, see :mod:`skelzs.models.quantize`; ``auto`` then means ONNX Runtime).
     """
     from skelzs.models.backends import resolve_backend
     from skelzs.models.checkpoint import read_config
+    from skelzs.models.quantize import PRECISIONS
+
+    if precision not in PRECISIONS:
+        raise SkelzsError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "int8":
+        if backend == "auto":
+            backend = "onnxruntime"
+        elif backend != "onnxruntime":
+            raise SkelzsError(f"--precision int8 runs on ONNX Runtime's CPU provider; --backend {backend} "
+                              "has no int8 path (use --backend onnxruntime or auto)")
 
     folder = Path(path)
     config = read_config(folder)
@@ -239,4 +270,4 @@ def load(path: str | Path, backend: str = "auto", *, device: str | None = None):
     method = config["method"]
     if method not in LOADERS:
         raise CheckpointError(f"{folder}: no inference loader for method {method!r}")
-    return LOADERS[method](folder, resolve_backend(backend), device)
+    return LOADERS[method](folder, resolve_backend(backend), device, precision)

@@ -19,7 +19,7 @@ __all__ = ["classify_recordings"]
 
 def classify_recordings(model, labels: list[str], paths: list[Path], *, template: str | None = None,
                         top_k: int = 3, threshold: float | None = None, pku_labels: Path | None = None,
-                        max_batch: int = 64) -> list[dict[str, Any]]:
+                        max_batch: int | None = None) -> list[dict[str, Any]]:
     """One result per recording (or per PKU segment with ``pku_labels``): label, score, top-k."""
     cfg = window_config_for(model)
     normalize = normalizer_for(model, live=False)
@@ -41,6 +41,7 @@ def classify_recordings(model, labels: list[str], paths: list[Path], *, template
     scale = float(getattr(model, "logit_scale", 1.0))
     k = min(top_k, len(labels))
     out: list[dict[str, Any]] = []
+    max_batch = int(max_batch or getattr(model, "preferred_batch", 64))
     for i in range(0, len(items), max_batch):
         chunk = items[i: i + max_batch]
         batch = np.stack([x for _, x in chunk]).astype(np.float32)

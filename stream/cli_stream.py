@@ -30,6 +30,8 @@ _LABELS_FILE = typer.Option(None, "--labels-file", help="A file with one label p
 _TEMPLATE = typer.Option(None, "--template", help='Prompt template, e.g. "a person {}." (default: the checkpoint\'s).')
 _CHECKPOINT = typer.Option(None, "--checkpoint", "-c", help="Checkpoint folder (default: assets/default).")
 _BACKEND = typer.Option("auto", "--backend", help="auto | torch | onnxruntime | tensorrt.")
+_PRECISION = typer.Option("fp32", "--precision",
+                          help="fp32 (exact) | int8 (quantized encoder on ONNX Runtime's CPU provider, ~1.7x faster).")
 _THRESHOLD = typer.Option(None, "--threshold", help="Open-set cosine threshold (default: the checkpoint's, else 0.2).")
 _TOPK = typer.Option(3, "--top-k", help="Labels listed per decision.")
 _EVERY = typer.Option(False, "--every-window", help="An event for every window, not only label changes.")
@@ -77,10 +79,10 @@ def _checkpoint_path(checkpoint: Optional[Path]) -> Path:
     return path
 
 
-def _load_model(checkpoint: Optional[Path], backend: str):
+def _load_model(checkpoint: Optional[Path], backend: str, precision: str = "fp32"):
     from skelzs.models.api import load
 
-    return load(_checkpoint_path(checkpoint), backend=backend)
+    return load(_checkpoint_path(checkpoint), backend=backend, precision=precision)
 
 
 def _matcher_config(model, threshold, top_k, every_window):
@@ -189,6 +191,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         template: Optional[str] = _TEMPLATE,
         checkpoint: Optional[Path] = _CHECKPOINT,
         backend: str = _BACKEND,
+        precision: str = _PRECISION,
         max_persons: int = _MAX_PERSONS,
         threshold: Optional[float] = _THRESHOLD,
         top_k: int = _TOPK,
@@ -220,7 +223,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
 
                 annotator = FrameAnnotator(None, show=show, output=output, fps=source.fps)
                 stack.callback(annotator.close)
-            model = _load_model(checkpoint, backend)
+            model = _load_model(checkpoint, backend, precision)
             recognizer = _recognizer(model, names, template, threshold, top_k, every_window, align)
             sinks = _sinks(json_out, events, publish_events)
             stack.callback(sinks.close)
@@ -238,6 +241,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         template: Optional[str] = _TEMPLATE,
         checkpoint: Optional[Path] = _CHECKPOINT,
         backend: str = _BACKEND,
+        precision: str = _PRECISION,
         threshold: Optional[float] = _THRESHOLD,
         top_k: int = _TOPK,
         every_window: bool = _EVERY,
@@ -256,7 +260,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         names = parse_labels(labels, labels_file)
         with _graceful_stop() as stop, ExitStack() as stack:
             sources = _replay_sources(paths, realtime, 0, pku_labels)   # a bad file fails before the model loads
-            model = _load_model(checkpoint, backend)
+            model = _load_model(checkpoint, backend, precision)
             recognizer = _recognizer(model, names, template, threshold, top_k, every_window, align)
             recognizer.keep_history = True
             sinks = _sinks(json_out, events, publish_events)
@@ -274,6 +278,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         template: Optional[str] = _TEMPLATE,
         checkpoint: Optional[Path] = _CHECKPOINT,
         backend: str = _BACKEND,
+        precision: str = _PRECISION,
         top_k: int = _TOPK,
         threshold: Optional[float] = typer.Option(None, "--threshold", help="Open-set cosine threshold (default: none, always name the best label)."),
         pku_labels: Optional[Path] = typer.Option(None, "--pku-labels", help="PKU-MMD label file: one answer per labelled segment."),
@@ -285,7 +290,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         from skelzs.stream.matcher import parse_labels
 
         names = parse_labels(labels, labels_file)
-        model = _load_model(checkpoint, backend)
+        model = _load_model(checkpoint, backend, precision)
         rows = classify_recordings(model, names, paths, template=template, top_k=top_k,
                                    threshold=threshold, pku_labels=pku_labels)
         if json_out:
@@ -354,6 +359,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         template: Optional[str] = _TEMPLATE,
         checkpoint: Optional[Path] = _CHECKPOINT,
         backend: str = _BACKEND,
+        precision: str = _PRECISION,
         threshold: Optional[float] = _THRESHOLD,
         top_k: int = _TOPK,
         every_window: bool = _EVERY,
@@ -376,7 +382,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
 
         names = parse_labels(labels, labels_file)
         with _graceful_stop() as stop, ExitStack() as stack:
-            model = _load_model(checkpoint, backend)
+            model = _load_model(checkpoint, backend, precision)
             recognizer = _recognizer(model, names, template, threshold, top_k, every_window, align)
             sinks = _sinks(json_out, events, publish_events)
             stack.callback(sinks.close)

@@ -130,7 +130,7 @@ class Recognizer:
     """Label texts encoded once; windows → (one batched encoder call) → similarities → Matcher."""
 
     def __init__(self, model, labels: list[str], *, template: str | None = None,
-                 matcher: MatcherConfig | None = None, align: str = "none", max_batch: int = 64):
+                 matcher: MatcherConfig | None = None, align: str = "none", max_batch: int | None = None):
         self.model = model
         self.labels = list(labels)
         self.text = model.encode_text(self.labels, template)
@@ -139,7 +139,8 @@ class Recognizer:
         if scale is not None:
             cfg.logit_scale = float(scale)
         self.matcher = Matcher(self.labels, cfg)
-        self.max_batch = max_batch
+        # windows per encoder call: the backend's best (64 on a CPU, 256 on a GPU) unless given
+        self.max_batch = int(max_batch or getattr(model, "preferred_batch", 64))
         self.keep_history = False       # replay summaries: every window's decision
         self.history: list[tuple] = []
         self.aligner = None

@@ -6,10 +6,12 @@
    processed fps, frames dropped at capture, per-stage latency, *compute latency* (a window's last
    frame grabbed → its event, window fill excluded) and *decision latency* (the window's first
    frame grabbed → its event, window fill included). Torch gets one thread (MediaPipe has the
-   other core), the fair split on a 2-core machine.
+   other core), the fair split on a 2-core machine. Once per ``--precision``.
 2. **replay**: recordings (the real NTU/PKU files) pushed as fast as possible through the same
-   pipeline (``live=False``: every window encoded), once with one window per encoder call and once
-   with batching (up to 64 windows per call); windows per second end to end.
+   pipeline (``live=False``: every window encoded): fp32 with one window per encoder call and with
+   batching (the backend's preferred batch, 64 on a CPU), and each other ``--precision`` (int8)
+   batched; the runs interleaved over ``--rounds`` rounds, medians and ratios reported; windows
+   per second end to end, the stream stages without the encoder, and each encoder alone.
 3. **hop**: ZeroMQ cost per frame (encode + send + receive + validate) over inproc, ipc and tcp
    (127.0.0.1), and the one-way latency of a single frame over tcp.
 
@@ -179,34 +181,13 @@ def bench_live(model, video: Path, *, max_persons: int = 2, stride: int = 8) -> 
 
 
 # ----------------------------------------------------------------------------- replay
-def bench_replay(model, files: list[Path], *, repeat: int = 4, stride: int = 8) -> dict[str, Any]:
+def _replay_once(model, seqs, repeat: int, stride: int, batch: int | None) -> dict[str, Any]:
     from skelzs.stream.events import MemorySink, SinkSet
     from skelzs.stream.pipeline import PipelineStats, Recognizer, normalizer_for, run_in_process, window_config_for
-    from skelzs.stream.sources.replay import ReplayOptions, ReplaySource, load_recording
+    from skelzs.stream.sources.replay import ReplayOptions, ReplaySource
     from skelzs.stream.window import WindowAssembler
 
-    seqs = [(f, load_recording(f)) for f in files]
-    cfg = window_config_for(model, stride)
-    model.encode_skeleton(np.zeros((4, 3, cfg.frames, 25, cfg.persons), np.float32))   # warm-up
-    out: dict[str, Any] = {"files": [f.name for f in files], "repeat": repeat}
-    for batch in (1, 64):
-        rec = Recognizer(model, LABELS, max_batch=batch)
-        stats = PipelineStats()
-        asm = WindowAssembler(window_config_for(model, stride), normalizer_for(model, live=True))
-        sources = [ReplaySource(ReplayOptions(f, source_id=i * len(seqs) + j), sequence=s)
-                   for i in range(repeat) for j, (f, s) in enumerate(seqs)]
-        t0 = time.perf_counter()
-        run_in_process(sources, rec, asm, SinkSet([MemorySink()]), live=False, stats=stats)
-        dt = time.perf_counter() - t0
-        c = stats.counters
-        out[f"batch_{batch}"] = {"windows": c["windows"], "frames": c["frames_in"], "seconds": round(dt, 3),
-                                 "windows_per_s": round(c["windows"] / dt, 1),
-                                 "frames_per_s": round(c["frames_in"] / dt),
-                                 "encoder_calls": c["encoder_calls"]}
-    out["batching_speedup"] = round(out["batch_64"]["windows_per_s"] / out["batch_1"]["windows_per_s"], 2)
-    # The same run with the encoder call replaced by a precomputed answer: what the stream stages
-    # (parse, ZeroMQ, windows, normalization, matcher, events) sustain without the model.
-    rec = Recognizer(_NoEncoder(model), LABELS, max_batch=64)
+    rec = Recognizer(model, LABELS, max_batch=batch)
     stats = PipelineStats()
     asm = WindowAssembler(window_config_for(model, stride), normalizer_for(model, live=True))
     sources = [ReplaySource(ReplayOptions(f, source_id=i * len(seqs) + j), sequence=s)
@@ -214,16 +195,67 @@ def bench_replay(model, files: list[Path], *, repeat: int = 4, stride: int = 8) 
     t0 = time.perf_counter()
     run_in_process(sources, rec, asm, SinkSet([MemorySink()]), live=False, stats=stats)
     dt = time.perf_counter() - t0
-    out["stages_without_encoder"] = {"windows": stats.counters["windows"], "seconds": round(dt, 3),
-                                     "windows_per_s": round(stats.counters["windows"] / dt, 1)}
-    # The encoder alone on batches of 64 windows (its ceiling for end-to-end windows/s).
-    x = np.random.default_rng(0).normal(size=(64, 3, cfg.frames, 25, cfg.persons)).astype(np.float32)
-    model.encode_skeleton(x)
-    t0 = time.perf_counter()
-    for _ in range(3):
-        model.encode_skeleton(x)
-    out["encoder_only_batch_64"] = {"windows_per_s": round(3 * 64 / (time.perf_counter() - t0), 1)}
+    c = stats.counters
+    return {"batch": rec.max_batch, "windows": c["windows"], "frames": c["frames_in"], "seconds": round(dt, 3),
+            "windows_per_s": round(c["windows"] / dt, 1), "frames_per_s": round(c["frames_in"] / dt),
+            "encoder_calls": c["encoder_calls"]}
+
+
+def bench_replay(models: dict[str, Any], files: list[Path], *, repeat: int = 4, stride: int = 8,
+                 rounds: int = 3) -> dict[str, Any]:
+    """Windows/s end to end for each ``name -> model`` (fp32 at batch 1 and at the backend's preferred
+    batch, other precisions at the preferred batch), the runs interleaved over ``rounds`` rounds and
+    medians reported, so that every configuration sees the same machine."""
+    from skelzs.stream.pipeline import window_config_for
+    from skelzs.stream.sources.replay import load_recording
+
+    seqs = [(f, load_recording(f)) for f in files]
+    first = next(iter(models.values()))
+    cfg = window_config_for(first, stride)
+    runs: list[tuple[str, Any, int | None]] = []
+    for name, model in models.items():
+        model.encode_skeleton(np.zeros((4, 3, cfg.frames, 25, cfg.persons), np.float32))   # warm-up
+        batches = [1, model.preferred_batch] if name == "fp32" else [model.preferred_batch]
+        runs += [(f"{name}_batch_{b}", model, b) for b in dict.fromkeys(batches)]
+    samples: dict[str, list[dict[str, Any]]] = {key: [] for key, _, _ in runs}
+    for _ in range(rounds):
+        for key, model, batch in runs:
+            samples[key].append(_replay_once(model, seqs, repeat, stride, batch))
+    out: dict[str, Any] = {"files": [f.name for f in files], "repeat": repeat, "rounds": rounds}
+    for key, rows in samples.items():
+        med = sorted(rows, key=lambda r: r["windows_per_s"])[len(rows) // 2]
+        out[key] = dict(med, windows_per_s_all=[r["windows_per_s"] for r in rows])
+    if "fp32_batch_1" in out:
+        base = out["fp32_batch_1"]["windows_per_s"]
+        out["speedup_vs_fp32_batch_1"] = {k: round(v["windows_per_s"] / base, 2) for k, v in out.items()
+                                          if isinstance(v, dict) and "windows_per_s" in v}
+    # The same run with the encoder call replaced by a precomputed answer: what the stream stages
+    # (parse, ZeroMQ, windows, normalization, matcher, events) sustain without the model.
+    out["stages_without_encoder"] = _replay_once(_NoEncoder(first), seqs, repeat, stride, 64)
+    # Each encoder alone on the replay's own windows (its ceiling for end-to-end windows/s).
+    windows = _replay_windows(first, seqs, stride)
+    for name, model in models.items():
+        b = model.preferred_batch
+        t0 = time.perf_counter()
+        for i in range(0, len(windows), b):
+            model.encode_skeleton(windows[i: i + b])
+        out[f"encoder_only_{name}"] = {"windows": len(windows), "batch": b,
+                                       "windows_per_s": round(len(windows) / (time.perf_counter() - t0), 1)}
     return out
+
+
+def _replay_windows(model, seqs, stride: int) -> np.ndarray:
+    """The normalized windows one pass of the replay encodes (every ``stride`` frames per recording)."""
+    from skelzs.stream.pipeline import normalizer_for, window_config_for
+
+    cfg = window_config_for(model, stride)
+    normalize = normalizer_for(model, live=True)
+    out = []
+    for _, seq in seqs:
+        seq = seq.with_persons(cfg.persons)
+        for start in range(0, max(1, seq.num_frames - cfg.frames + 1), stride):
+            out.append(normalize(seq.slice(start, start + cfg.frames), cfg.frames))
+    return np.stack(out).astype(np.float32)
 
 
 class _NoEncoder:
@@ -255,8 +287,12 @@ def register(bench_app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Machine-readable result on stdout."),
         repeat: int = typer.Option(4, "--repeat", help="Replay the recordings this many times."),
         skip_live: bool = typer.Option(False, "--skip-live"),
+        precisions: str = typer.Option("fp32,int8", "--precision",
+                                       help="Encoder precisions to compare (fp32, int8; comma-separated). "
+                                            "int8 needs ONNX Runtime."),
+        rounds: int = typer.Option(3, "--rounds", help="Interleaved rounds of the replay runs (medians)."),
     ) -> None:
-        """MediaPipe live at 30 fps, replay windows/s with and without batching, ZeroMQ hop cost."""
+        """MediaPipe live at 30 fps, replay windows/s by batch and precision, ZeroMQ hop cost."""
         from skelzs.assets import asset_path
         from skelzs.models.api import load
 
@@ -269,18 +305,22 @@ def register(bench_app: typer.Typer) -> None:
                 else:
                     checkpoint = untrained_checkpoint(Path(tmp) / "untrained")
                     note = "untrained PGFA ST-GCN created for timing (labels meaningless)"
-            model = load(checkpoint, backend=backend)
+            names = [p.strip() for p in precisions.split(",") if p.strip()]
+            models = {p: load(checkpoint, backend=backend, precision=p) for p in names}
+            model = models[names[0]]
             result: dict[str, Any] = {"machine": _machine(), "checkpoint": note,
                                       "window_frames": getattr(model, "window_frames", None),
-                                      "backend": getattr(model, "backend_name", backend)}
+                                      "backend": getattr(model, "backend_name", backend),
+                                      "precisions": names}
             result["hop"] = bench_hop()
             files = sorted((data / "ntu_skeleton").glob("*.skeleton")) + \
                 [data / "pku_mmd" / "Data" / "PKU_Skeleton_Renew" / "0160-L.txt"]
-            result["replay"] = bench_replay(model, [f for f in files if f.exists()], repeat=repeat)
+            result["replay"] = bench_replay(models, [f for f in files if f.exists()], repeat=repeat, rounds=rounds)
             if not skip_live:
                 vids = [video] if video else [data / "videos" / "mmaction2_test_video_structuralize_basketball.mp4",
                                               data / "videos" / "mmaction2_S001C001P001R001A001_rgb.avi"]
-                result["live"] = [bench_live(model, v) for v in vids if v.exists()]
+                result["live"] = [dict(bench_live(m, v), precision=p) for v in vids if v.exists()
+                                  for p, m in models.items()]
         if json_out:
             print(json.dumps(result, indent=1))
             return
@@ -289,19 +329,23 @@ def register(bench_app: typer.Typer) -> None:
 
         con = Console()
         con.print(f"[bold]skelzs bench pipeline[/bold] — {result['machine']}; checkpoint: {note}")
-        t = Table(title="replay, as fast as possible")
-        for col in ("encoder batch", "windows", "windows/s", "frames/s", "encoder calls"):
-            t.add_column(col)
-        for b in ("batch_1", "batch_64"):
-            r = result["replay"][b]
-            t.add_row(b.split("_")[1], str(r["windows"]), str(r["windows_per_s"]), str(r["frames_per_s"]), str(r["encoder_calls"]))
-        con.print(t)
         r = result["replay"]
+        t = Table(title=f"replay, as fast as possible (median of {r['rounds']} interleaved rounds)")
+        for col in ("precision", "encoder batch", "windows", "windows/s", "vs fp32 batch 1", "frames/s", "encoder calls"):
+            t.add_column(col)
+        for key, row in r.items():
+            if isinstance(row, dict) and "_batch_" in key and "windows_per_s" in row:
+                t.add_row(key.split("_batch_")[0], str(row["batch"]), str(row["windows"]), str(row["windows_per_s"]),
+                          f"{r.get('speedup_vs_fp32_batch_1', {}).get(key, '-')}x", str(row["frames_per_s"]),
+                          str(row["encoder_calls"]))
+        con.print(t)
+        alone = ", ".join(f"{k[len('encoder_only_'):]} {v['windows_per_s']}" for k, v in r.items()
+                          if k.startswith("encoder_only_"))
         con.print(f"stream stages without the encoder: {r['stages_without_encoder']['windows_per_s']} windows/s; "
-                  f"encoder alone (batch 64): {r['encoder_only_batch_64']['windows_per_s']} windows/s")
+                  f"encoder alone on the same windows (windows/s): {alone}")
         for lv in result.get("live", []):
             lat = lv["latency_ms"]
-            t = Table(title=f"live: {lv['video']} at {lv['input_fps']} fps input")
+            t = Table(title=f"live: {lv['video']} at {lv['input_fps']} fps input, encoder {lv['precision']}")
             t.add_column("measure")
             t.add_column("value")
             t.add_row("processed fps", f"{lv['processed_fps']} (capacity by pose p50: {lv['pose_fps_capacity']})")
