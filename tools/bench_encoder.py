@@ -104,7 +104,7 @@ def _cpu_results(model, frames, persons, folder, config, backends, repeat, threa
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = None
-        if "onnxruntime" in backends or "tensorrt" in backends:
+        if any(b.startswith("onnxruntime") for b in backends) or "tensorrt" in backends:
             if folder is not None:
                 from skelzs.models.api import onnx_for_checkpoint
 
@@ -114,13 +114,15 @@ def _cpu_results(model, frames, persons, folder, config, backends, repeat, threa
 
                 onnx_path = export_onnx(model, Path(tmp) / "model.onnx", frames=frames, persons=persons)
         for name in backends:
-            if name not in have:
+            if name.split("-")[0] not in have:
                 results[name] = {"skipped": _why_missing(name)}
                 continue
             if name == "torch":
                 be = TorchBackend(model, "cpu")
             elif name == "onnxruntime":
                 be = OnnxRuntimeBackend(onnx_path, threads=threads)
+            elif name == "onnxruntime-int8":
+                be = _int8_backend(model, frames, persons, folder, config, onnx_path, threads, Path(tmp))
             else:
                 from skelzs.models.backends import TensorRTBackend
                 from skelzs.models.export import build_engine
@@ -130,7 +132,38 @@ def _cpu_results(model, frames, persons, folder, config, backends, repeat, threa
     if "batch1_median_ms" in results.get("torch", {}) and "batch1_median_ms" in results.get("onnxruntime", {}):
         results["onnxruntime"]["speedup_vs_torch_batch1"] = round(
             results["torch"]["batch1_median_ms"] / results["onnxruntime"]["batch1_median_ms"], 2)
+    fp32, int8 = results.get("onnxruntime", {}), results.get("onnxruntime-int8", {})
+    if "batch1_median_ms" in fp32 and "batch1_median_ms" in int8:
+        int8["speedup_vs_onnxruntime_fp32_batch1"] = round(fp32["batch1_median_ms"] / int8["batch1_median_ms"], 2)
+        if fp32.get("batch32_windows_per_s") and int8.get("batch32_windows_per_s"):
+            int8["speedup_vs_onnxruntime_fp32_batch32"] = round(
+                int8["batch32_windows_per_s"] / fp32["batch32_windows_per_s"], 2)
     return results
+
+
+def _int8_backend(model, frames, persons, folder, config, onnx_path, threads, tmp: Path):
+    """ORT with the int8 per-person graphs (what ``load(..., precision="int8")`` runs)."""
+    import torch
+    import torch.nn.functional as F
+
+    from skelzs.models.backends import OnnxRuntimeBackend
+    from skelzs.models.quantize import int8_person_graphs
+
+    if folder is not None:
+        from skelzs.models.api import person_onnx_for_checkpoint
+
+        person = person_onnx_for_checkpoint(folder, model, config)
+    else:
+        from skelzs.models.export import export_person_onnx
+
+        person = export_person_onnx(model, tmp / "person", frames=frames, persons=persons)
+
+    def head(features: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return F.normalize(model.forward_from_person_features(torch.from_numpy(features)), dim=-1).numpy()
+
+    return OnnxRuntimeBackend(onnx_path, threads=threads, providers=["CPUExecutionProvider"],
+                              person_graphs=int8_person_graphs(person, frames), head=head)
 
 
 def _why_missing(name: str) -> str:
@@ -222,7 +255,8 @@ def register(bench_app) -> None:
         arch: str = typer.Option("stgcn", "--arch", help="stgcn | shiftgcn (when no --checkpoint)."),
         frames: Optional[int] = typer.Option(None, "--frames", help="Window length T (default: checkpoint, else 50 / 64)."),
         device: str = typer.Option("cpu", "--device", help="cpu: torch vs ONNX Runtime (vs TensorRT); cuda: torch CUDA variants."),
-        backends: str = typer.Option("torch,onnxruntime,tensorrt", "--backends", help="CPU backends to measure."),
+        backends: str = typer.Option("torch,onnxruntime,onnxruntime-int8,tensorrt", "--backends",
+                                     help="CPU backends to measure (onnxruntime-int8: --precision int8)."),
         threads: int = typer.Option(0, "--threads", help="Intra-op threads for torch and ORT alike (0: CPU count, at most 4)."),
         repeat: int = typer.Option(50, "--repeat", help="Batch-1 calls measured after warm-up."),
         budget: float = typer.Option(3.0, "--budget", help="Seconds spent per throughput figure."),
@@ -263,6 +297,9 @@ def register(bench_app) -> None:
             note = ""
             if "speedup_vs_torch_batch1" in r:
                 note = f"{r['speedup_vs_torch_batch1']}x vs torch at b=1"
+            if "speedup_vs_onnxruntime_fp32_batch1" in r:
+                note = (f"{r['speedup_vs_onnxruntime_fp32_batch1']}x vs fp32 ORT at b=1, "
+                        f"{r.get('speedup_vs_onnxruntime_fp32_batch32', '-')}x at b=32")
             table.add_row(name, f"{r['batch1_median_ms']:.2f}", f"{r['batch1_p95_ms']:.2f}",
                           f"{r.get('batch32_windows_per_s', 0):.0f}", f"{r.get('batch256_windows_per_s', 0):.0f}", note)
         Console().print(table)

@@ -1,5 +1,7 @@
-"""``skelzs bench pipeline``'s replay part on a small real input: every configuration encodes the
-same windows, and the report carries the figures the README quotes (no timing is asserted)."""
+"""The benchmarks measure what users run: ``skelzs bench pipeline``'s replay part on a small real
+input (every configuration encodes the same windows; the report carries the figures the README
+quotes) and ``skelzs bench encoder``'s int8 backend (the same graphs as ``load(precision="int8")``).
+No timing is asserted."""
 
 from __future__ import annotations
 
@@ -23,3 +25,20 @@ def test_bench_replay_reports_every_configuration(ntu_dir):
     assert out["speedup_vs_fp32_batch_1"]["fp32_batch_1"] == 1.0
     assert out["stages_without_encoder"]["windows"] == runs["fp32_batch_1"]["windows"]
     assert out["encoder_only_int8"]["windows"] == out["encoder_only_fp32"]["windows"] > 0
+
+
+def test_bench_encoder_int8_backend_is_what_load_runs(tmp_path):
+    import numpy as np
+
+    from skelzs.models.api import load
+    from skelzs.models.checkpoint import load_checkpoint
+    from skelzs.tools.bench_encoder import _int8_backend
+
+    folder = asset_path("default")
+    model, config = load_checkpoint(folder)
+    loaded = load(folder, precision="int8")
+    bench = _int8_backend(model.eval(), 64, 2, folder, config, loaded.backend.session._model_path, 2, tmp_path)
+    assert [s._model_path for s in bench.person_sessions] == [s._model_path for s in loaded.backend.person_sessions]
+    x = (np.random.default_rng(0).standard_normal((3, 3, 64, 25, 2)) * 0.3).astype(np.float32)
+    x[1, ..., 1] = 0.0                                       # one window with an absent second person
+    np.testing.assert_allclose(bench.embed(x), loaded.encode_skeleton(x), atol=1e-5)
