@@ -30,6 +30,7 @@ _LABELS_FILE = typer.Option(None, "--labels-file", help="A file with one label p
 _TEMPLATE = typer.Option(None, "--template", help='Prompt template, e.g. "a person {}." (default: the checkpoint\'s).')
 _CHECKPOINT = typer.Option(None, "--checkpoint", "-c", help="Checkpoint folder (default: assets/default).")
 _BACKEND = typer.Option("auto", "--backend", help="auto | torch | onnxruntime | tensorrt.")
+_LOOPS = typer.Option(1, "--loops", help="Play --video this many times in a row (0: until stopped).")
 _PRECISION = typer.Option("fp32", "--precision",
                           help="fp32 (exact) | int8 (quantized encoder on ONNX Runtime's CPU provider, ~1.7x faster).")
 _THRESHOLD = typer.Option(None, "--threshold", help="Open-set cosine threshold (default: the checkpoint's, else 0.2).")
@@ -118,14 +119,15 @@ def _default_source_id() -> int:
 
 
 def _image_source(camera: Optional[int], url: Optional[str], video: Optional[Path], realtime: bool,
-                  source_id: int):
+                  source_id: int, loops: int = 1):
     given = sum(x is not None for x in (camera, url, video))
     if given > 1:
         raise SourceError("give one of --camera, --url, --video")
     if video is not None:
         from skelzs.stream.sources.video import VideoOptions, VideoSource
 
-        return VideoSource.create_from_options(VideoOptions(video, realtime=realtime, source_id=source_id))
+        return VideoSource.create_from_options(VideoOptions(video, realtime=realtime, source_id=source_id,
+                                                            loops=loops))
     from skelzs.stream.sources.camera import CameraOptions, CameraSource
 
     return CameraSource.create_from_options(CameraOptions(url if url is not None else (camera or 0),
@@ -204,6 +206,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         output: Optional[Path] = typer.Option(None, "--output", help="Write the annotated video (mp4v), e.g. annotated.mp4."),
         realtime: bool = typer.Option(True, "--realtime/--no-realtime", help="Play --video at its fps (as a camera) or as fast as possible."),
         mirrored: bool = _MIRRORED,
+        loops: int = _LOOPS,
         stride: int = _STRIDE,
         no_view: bool = typer.Option(False, "--no-view", help="No rich live panel."),
     ) -> None:
@@ -213,7 +216,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         names = parse_labels(labels, labels_file)     # bad input fails before anything heavy loads
         _checkpoint_path(checkpoint)
         with _graceful_stop() as stop, ExitStack() as stack:
-            images = _image_source(camera, url, video, realtime, 0)     # a missing camera fails fast
+            images = _image_source(camera, url, video, realtime, 0, loops)     # a missing camera fails fast
             stack.callback(images.close)
             source = _pose_source(images, max_persons, keep_images=show or output is not None, mirrored=mirrored)
             stack.callback(source.close)
@@ -321,6 +324,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         source_id: Optional[int] = typer.Option(None, "--source-id", help="Source id on the wire (default: from host and pid)."),
         max_persons: int = _MAX_PERSONS,
         mirrored: bool = _MIRRORED,
+        loops: int = _LOOPS,
         realtime: bool = typer.Option(True, "--realtime/--no-realtime", help="Pace video/recordings at their fps."),
         pku_labels: Optional[Path] = typer.Option(None, "--pku-labels", help="PKU-MMD label file of the (one) replayed recording."),
         wait: float = typer.Option(60.0, "--wait", help="Seconds to wait for a serve to connect."),
@@ -337,7 +341,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
                 sources = _replay_sources(replay_paths, realtime, sid, pku_labels)
                 live = False
             else:
-                images = _image_source(camera, url, video, realtime, sid)
+                images = _image_source(camera, url, video, realtime, sid, loops)
                 sources = [_pose_source(images, max_persons, keep_images=False, mirrored=mirrored)]
                 live = None          # from the source's clock: camera/URL/real-time video are live
             for s in sources:

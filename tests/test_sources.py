@@ -66,6 +66,24 @@ def test_video_as_fast_as_possible_gives_every_frame(clip):
     assert frames[-1].timestamp == pytest.approx(102 / 30.0)
 
 
+def test_video_loops_play_the_file_again_with_continuous_time(clip):
+    from skelzs.stream.sources.video import VideoOptions, VideoSource
+
+    with VideoSource(VideoOptions(clip, realtime=False)) as v:
+        once = [f.image for f in v.frames()]
+    with VideoSource(VideoOptions(clip, realtime=False, loops=3)) as v:
+        frames = list(v.frames())
+    n = len(once)
+    assert len(frames) == 3 * n
+    assert [f.frame for f in frames] == list(range(3 * n))
+    assert np.all(np.diff([f.timestamp for f in frames]) > 0)
+    assert np.array_equal(frames[n].image, once[0]) and np.array_equal(frames[2 * n - 1].image, once[-1])
+    with VideoSource(VideoOptions(clip, realtime=False, loops=0, max_frames=5 * n)) as v:
+        assert sum(1 for _ in v.frames()) == 5 * n          # 0: until stopped
+    with pytest.raises(SourceError, match="--loops"):
+        VideoSource(VideoOptions(clip, loops=-1))
+
+
 def test_realtime_video_keeps_only_the_newest_frame_for_a_slow_consumer(clip):
     from skelzs.stream.sources.video import VideoOptions, VideoSource
 

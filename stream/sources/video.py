@@ -3,7 +3,8 @@
 ``realtime=True`` plays the file like a camera: a grabber thread paces reads at the file's fps
 and keeps only the newest image, so a consumer slower than the video drops frames (counted)
 instead of falling behind. ``realtime=False`` hands over every frame as fast as it is consumed.
-Timestamps are file time (frame index / fps).
+Timestamps are file time (frame index / fps). ``loops`` plays the file several times in a row
+(``0``: until stopped), for demos and for benchmarks that need more windows than a short clip has.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class VideoOptions:
     realtime: bool = True
     source_id: int = 0
     max_frames: int | None = None
+    loops: int = 1                 # plays of the file in a row (0: forever); a loop is a cut, not a gap
 
 
 class VideoSource:
@@ -50,6 +52,9 @@ class VideoSource:
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 1.0 <= fps <= 240.0 else 30.0
         self.frame_count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        if options.loops < 0:
+            raise SourceError(f"--loops must be 0 (forever) or more, got {options.loops}")
+        self._plays = 1
         self._first = first
         self._read_count = 0
         self._grabber: LatestFrameGrabber | None = None
@@ -68,7 +73,14 @@ class VideoSource:
         if self._first is not None:
             first, self._first = self._first, None
             return True, first
-        return self._cap.read()
+        ok, image = self._cap.read()
+        if not ok and (self.options.loops == 0 or self._plays < self.options.loops):
+            import cv2
+
+            self._plays += 1
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, image = self._cap.read()
+        return ok, image
 
     @property
     def frames_dropped(self) -> int:
