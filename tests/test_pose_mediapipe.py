@@ -108,6 +108,32 @@ def test_finds_the_people_in_the_photos(shared_data):
             assert (p.image_points[:, 0] > -0.2 * w).all() and (p.image_points[:, 0] < 1.2 * w).all()
 
 
+def test_a_probe_frame_runs_only_the_multi_pose_landmarker(videos):
+    """One person in view, ``max_persons=2``: every ``probe_every``-th frame runs the multi-pose
+    landmarker *instead of* the one-pose one (each frame pays for one landmarker run), and every
+    frame still finds the person with the same id."""
+    from skelzs.stream.sources.pose import PoseOptions, PoseSource
+    from skelzs.stream.sources.video import VideoOptions, VideoSource
+
+    calls = {"single": 0, "multi": 0}
+    persons = []
+    with PoseSource(VideoSource(VideoOptions(videos / f"mmaction2_{CLIP}_rgb.avi", realtime=False, max_frames=40)),
+                    PoseOptions(max_persons=2, probe_every=10, mirrored=True)) as src:
+        for name in calls:
+            landmarker = getattr(src.estimator, f"_{name}")
+            run = landmarker.detect_for_video
+
+            def counted(image, ts, _run=run, _name=name):
+                calls[_name] += 1
+                return _run(image, ts)
+            landmarker.detect_for_video = counted
+        for f in src:
+            persons.append(tuple(p.person for p in f.persons))
+    assert len(persons) == 40 and all(len(p) == 1 for p in persons), persons
+    assert len(set(persons)) == 1
+    assert calls == {"single": 36, "multi": 4}, calls
+
+
 def test_two_players_tracked_with_stable_ids(videos):
     from skelzs.stream.sources.pose import PoseOptions, PoseSource
     from skelzs.stream.sources.video import VideoOptions, VideoSource

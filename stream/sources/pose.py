@@ -5,8 +5,9 @@
   ids stable from frame to frame by greedy nearest matching of the hip centres in the image.
   Looking for a second person costs a detector run on every frame (measured: 42 ms vs 23 ms
   per frame on the 2-core CPU), so while one person is in view a one-pose landmarker runs every
-  frame and a ``max_persons`` landmarker probes every ``probe_every`` frames; once it sees more
-  people it takes over until it has seen only one for ``probe_every`` frames.
+  frame and a ``max_persons`` landmarker probes every ``probe_every`` frames, in place of the
+  one-pose run on that frame (running both made every probe frame cost ~65 ms, the pose p95); once
+  it sees more people it takes over until it has seen only one for ``probe_every`` frames.
 * World landmarks (metres, hip-centred) are smoothed with a One-Euro filter (Casiez et al.,
   CHI 2012) per track, then mapped to NTU-25 Kinect axes by
   :func:`skelzs.stream.layouts.mediapipe33_to_ntu25`. A joint's confidence is its landmark
@@ -233,10 +234,18 @@ class PoseEstimator:
             if self._few >= o.probe_every:
                 self._use_multi, self._few = False, 0
             return result
-        result = self._single.detect_for_video(image, ts_ms)
-        if self._count % o.probe_every == 1 or not result.pose_world_landmarks:
+        if self._count % o.probe_every == 1:
+            # a probe frame runs the multi-pose landmarker *instead of* the one-pose one (it finds
+            # the tracked person too), so a probe costs one multi run, not a single plus a multi run
             probe = self._multi.detect_for_video(image, ts_ms)
-            if len(probe.pose_world_landmarks) > len(result.pose_world_landmarks):
+            if len(probe.pose_world_landmarks) > 1:
+                self._use_multi, self._few = True, 0
+            if probe.pose_world_landmarks:
+                return probe
+        result = self._single.detect_for_video(image, ts_ms)
+        if not result.pose_world_landmarks and self._count % o.probe_every != 1:
+            probe = self._multi.detect_for_video(image, ts_ms)     # lost the one person: look again
+            if probe.pose_world_landmarks:
                 self._use_multi, self._few = len(probe.pose_world_landmarks) > 1, 0
                 return probe
         return result
