@@ -143,9 +143,7 @@ def _cpu_results(model, frames, persons, folder, config, backends, repeat, threa
 
 def _int8_backend(model, frames, persons, folder, config, onnx_path, threads, tmp: Path):
     """ORT with the int8 per-person graphs (what ``load(..., precision="int8")`` runs)."""
-    import torch
-    import torch.nn.functional as F
-
+    from skelzs.models.api import _torch_head
     from skelzs.models.backends import OnnxRuntimeBackend
     from skelzs.models.quantize import int8_person_graphs
 
@@ -158,12 +156,8 @@ def _int8_backend(model, frames, persons, folder, config, onnx_path, threads, tm
 
         person = export_person_onnx(model, tmp / "person", frames=frames, persons=persons)
 
-    def head(features: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            return F.normalize(model.forward_from_person_features(torch.from_numpy(features)), dim=-1).numpy()
-
     return OnnxRuntimeBackend(onnx_path, threads=threads, providers=["CPUExecutionProvider"],
-                              person_graphs=int8_person_graphs(person, frames), head=head)
+                              person_graphs=int8_person_graphs(person, frames), head=_torch_head(model))
 
 
 def _why_missing(name: str) -> str:
