@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -77,8 +78,8 @@ def quantize_person_onnx(fp32_path: str | Path, out_path: str | Path, calibratio
 
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    pre = out.with_name(f".{out.stem}.pre.onnx")
-    tmp = out.with_name(f".{out.name}.tmp")
+    pre = out.with_name(f".{out.stem}.{os.getpid()}.pre.onnx")      # per process: two loads may race
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         quant_pre_process(str(fp32_path), str(pre))
         quantize_static(str(pre), str(tmp), _Reader(), quant_format=QuantFormat.QOperator,
