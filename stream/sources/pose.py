@@ -5,9 +5,10 @@
   ids stable from frame to frame by greedy nearest matching of the hip centres in the image.
   Looking for a second person costs a detector run on every frame (measured: 42 ms vs 23 ms
   per frame on the 2-core CPU), so while one person is in view a one-pose landmarker runs every
-  frame and a ``max_persons`` landmarker probes every ``probe_every`` frames, in place of the
-  one-pose run on that frame (running both made every probe frame cost ~65 ms, the pose p95); once
-  it sees more people it takes over until it has seen only one for ``probe_every`` frames.
+  frame and a ``max_persons`` landmarker probes every ``probe_every`` frames *off the frame's
+  critical path*, on a worker thread (running it inline made every probe frame cost 40–65 ms, the
+  pose p95); when a probe sees more people, the multi-pose landmarker takes over from the next
+  frame until it has seen only one for ``probe_every`` frames.
 * World landmarks (metres, hip-centred) are smoothed with a One-Euro filter (Casiez et al.,
   CHI 2012) per track, then mapped to NTU-25 Kinect axes by
   :func:`skelzs.stream.layouts.mediapipe33_to_ntu25`. A joint's confidence is its landmark
@@ -28,6 +29,7 @@ import logging
 import math
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,6 +220,12 @@ class PoseEstimator:
         self._use_multi = self._single is None
         self._few = 0            # consecutive multi frames with at most one person
         self._count = 0
+        # the multi-pose landmarker is used by this thread and by the probe worker, one at a time;
+        # it needs strictly increasing timestamps across both
+        self._multi_lock = threading.Lock()
+        self._multi_last_ms = -1
+        self._probe: threading.Thread | None = None
+        self._probe_found = 0    # people the last finished probe saw
         self.tracker = PersonTracker(o.track_distance, o.track_patience)
         self._last_ms = -1
         self._last_ms_single = -1
@@ -229,26 +237,44 @@ class PoseEstimator:
         if self._single is None:
             return self._multi.detect_for_video(image, ts_ms)
         if self._use_multi:
-            result = self._multi.detect_for_video(image, ts_ms)
+            result = self._detect_multi(image, ts_ms)
+            if result is None:       # only if a probe took a later timestamp, which frame order rules out
+                return self._single.detect_for_video(image, ts_ms)
             self._few = self._few + 1 if len(result.pose_world_landmarks) <= 1 else 0
             if self._few >= o.probe_every:
                 self._use_multi, self._few = False, 0
             return result
-        if self._count % o.probe_every == 1:
-            # a probe frame runs the multi-pose landmarker *instead of* the one-pose one (it finds
-            # the tracked person too), so a probe costs one multi run, not a single plus a multi run
-            probe = self._multi.detect_for_video(image, ts_ms)
-            if len(probe.pose_world_landmarks) > 1:
-                self._use_multi, self._few = True, 0
-            if probe.pose_world_landmarks:
-                return probe
+        if self._count % o.probe_every == 1 and (self._probe is None or not self._probe.is_alive()):
+            self._probe = threading.Thread(target=self._run_probe, args=(image, ts_ms), name="pose-probe",
+                                           daemon=True)
+            self._probe.start()
         result = self._single.detect_for_video(image, ts_ms)
-        if not result.pose_world_landmarks and self._count % o.probe_every != 1:
-            probe = self._multi.detect_for_video(image, ts_ms)     # lost the one person: look again
-            if probe.pose_world_landmarks:
+        if not result.pose_world_landmarks:
+            probe = self._detect_multi(image, ts_ms)     # lost the one person: look again, now
+            if probe is not None and probe.pose_world_landmarks:
                 self._use_multi, self._few = len(probe.pose_world_landmarks) > 1, 0
                 return probe
         return result
+
+    def _detect_multi(self, image, ts_ms: int):
+        """The multi-pose landmarker on ``image``; None if it already saw this or a later frame."""
+        with self._multi_lock:
+            if ts_ms <= self._multi_last_ms or self._multi is None:
+                return None
+            self._multi_last_ms = ts_ms
+            return self._multi.detect_for_video(image, ts_ms)
+
+    def _run_probe(self, image, ts_ms: int) -> None:
+        """Worker: look for more people; the frame loop switches to multi-pose when one appears."""
+        try:
+            probe = self._detect_multi(image, ts_ms)
+        except Exception as err:  # noqa: BLE001 - a failed probe must not stop the capture
+            logging.getLogger("skelzs.stream").debug("pose probe failed: %s", err)
+            return
+        if probe is not None:
+            self._probe_found = len(probe.pose_world_landmarks)
+            if self._probe_found > 1:
+                self._use_multi, self._few = True, 0
 
     @classmethod
     def create_from_options(cls, options: PoseOptions) -> "PoseEstimator":
@@ -293,6 +319,8 @@ class PoseEstimator:
         return people
 
     def close(self) -> None:
+        if self._probe is not None:
+            self._probe.join()
         for name in ("_multi", "_single"):
             lm = getattr(self, name, None)
             if lm is not None:
