@@ -347,7 +347,8 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
             for s in sources:
                 stack.callback(s.close)
             sender = FrameSender(publish, pattern, source=sid)
-            stack.callback(sender.close)
+            # deliver the stream's tail and its end message before exiting (at most 10 s; 2 s after Ctrl-C)
+            stack.callback(lambda: sender.close(flush=2.0 if stop.is_set() else 10.0))
             log.info("capture: %d source(s) on %s (%s); waiting for a serve", len(sources), sender.endpoint, pattern)
             stats = PipelineStats()
             result = run_capture(sources, sender, live=live, stop=stop, stats=stats, ready_timeout=wait)

@@ -10,7 +10,10 @@ Two patterns (zguide ch. 2; anchors §4.6):
   publisher. The receiver counts the frames it never saw from gaps in the frame index.
 
 Both ends set ``LINGER = 0`` (a closing socket never blocks on unsent data) and every wait has a
-timeout. Readiness handshake (no slow-joiner loss): a PUSH socket becomes writable only once a
+timeout. The one exception is the end of a capture: ``FrameSender.close(flush=s)`` gives the
+messages still queued (the stream's tail and its ``end``) up to ``s`` seconds to reach the
+receiver before the process exits — with LINGER 0 a replay that finished faster than the network
+delivered it lost its last frames, and ``serve --exit-on-end`` waited for an ``end`` that never came. Readiness handshake (no slow-joiner loss): a PUSH socket becomes writable only once a
 receiver has connected, and an XPUB socket receives the subscriber's subscription message;
 :meth:`FrameSender.wait_ready` waits for that before the first frame. Each sender then announces
 itself with a ``hello`` control message and ends with ``end`` (frames sent), so a replay through
@@ -66,7 +69,8 @@ class FrameSender:
             raise ValueError(f"pattern must be one of {PATTERNS}, got {pattern!r}")
         self.pattern = pattern
         self.source = source
-        self._ctx = context or zmq.Context.instance()
+        self._own_context = context is None      # then close(flush=...) can wait on it
+        self._ctx = context or zmq.Context()
         self.sock = self._ctx.socket(zmq.PUSH if pattern == "push" else zmq.XPUB)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.SNDHWM, hwm)
@@ -132,8 +136,18 @@ class FrameSender:
         ctl = WireControl(kind, self.source, frame, time.monotonic() if timestamp is None else timestamp, info)
         return self._send(encode_control(ctl), True, timeout)
 
-    def close(self) -> None:
+    def close(self, flush: float = 0.0) -> None:
+        """Close; with ``flush`` > 0 wait up to that many seconds for queued messages to be delivered
+        (only when this sender owns its ZeroMQ context; a shared one is the caller's to terminate)."""
+        if self.sock.closed:
+            return
+        if flush > 0 and self._own_context:
+            self.sock.close(linger=int(flush * 1000))
+            self._ctx.term()          # returns once the queue is delivered or the linger expired
+            return
         self.sock.close(linger=0)
+        if self._own_context:
+            self._ctx.term()
 
     def __enter__(self) -> "FrameSender":
         return self

@@ -166,6 +166,58 @@ def _skelzs(*args: str) -> list[str]:
     return [sys.executable, "-c", "from skelzs.stream.cli import main; main()", *args]
 
 
+def test_capture_process_delivers_its_tail_to_a_slow_serve(pku_dir):
+    """A capture process that finishes sending before a slow receiver has read everything must still
+    deliver every message and each ``end`` (it used to exit with LINGER 0 and drop its queued tail,
+    so ``serve --exit-on-end`` could wait forever)."""
+    import zmq
+
+    from skelzs.stream.transport import FrameReceiver
+    from skelzs.stream.wire import WireControl
+
+    port = _free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    pku = pku_dir / "Data" / "PKU_Skeleton_Renew" / "0160-L.txt"
+    ctx = zmq.Context()
+    rx = FrameReceiver(f"tcp://127.0.0.1:{port}", "push", context=ctx, hwm=50)
+    got = {"frames": 0, "ends": []}
+    done = threading.Event()
+
+    def slow_reader() -> None:            # ~0.3 ms per message: slower than the capture sends
+        quiet_since = time.monotonic()
+        while len(got["ends"]) < 4 and time.monotonic() - quiet_since < 20 and not done.is_set():
+            msg = rx.recv(timeout=0.5)
+            if msg is None:
+                continue
+            quiet_since = time.monotonic()
+            if isinstance(msg, WireControl):
+                if msg.kind == "end":
+                    got["ends"].append(msg)
+            else:
+                got["frames"] += 1
+                time.sleep(0.0003)
+
+    reader = threading.Thread(target=slow_reader, daemon=True)
+    reader.start()
+    cap = subprocess.Popen(_skelzs("capture", *["--replay", str(pku)] * 4, "--publish", f"tcp://127.0.0.1:{port}",
+                                   "--no-realtime", "--source-id", "5", "--wait", "60"),
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = cap.communicate(timeout=180)
+        assert cap.returncode == 0, err
+        reader.join(60)
+        assert len(got["ends"]) == 4, f"{len(got['ends'])} of 4 end messages after {got['frames']} frames"
+        assert [e.info["messages"] for e in got["ends"]] == [2566] * 4
+        assert got["frames"] == 4 * 2566 and rx.stats.malformed == 0
+    finally:
+        done.set()
+        if cap.poll() is None:
+            cap.kill()
+        reader.join(5)
+        rx.close()
+        ctx.term()
+
+
 @pytest.mark.slow
 def test_replay_through_separate_capture_and_serve_processes(checkpoint, ntu_dir, pku_dir, tmp_path):
     """Two capture processes (an NTU two-person file; a PKU-MMD file with its labels) feed one
