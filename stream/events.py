@@ -90,14 +90,18 @@ class JsonLinesSink:
 
 
 class ZmqEventSink:
-    """Publishes each event as one UTF-8 JSON message on a PUB socket (``--publish-events``)."""
+    """Publishes each event as one UTF-8 JSON message on a PUB socket (``--publish-events``).
+    ``close`` gives events still queued (the last ones, the ``end``) up to ``flush`` seconds to
+    reach connected subscribers before the process exits."""
 
-    def __init__(self, endpoint: str, context=None):
+    def __init__(self, endpoint: str, context=None, flush: float = 2.0):
         import zmq
 
         from skelzs.stream.transport import _bind
 
-        self._ctx = context or zmq.Context.instance()
+        self._own_context = context is None
+        self._ctx = context or zmq.Context()
+        self.flush = flush
         self.sock = self._ctx.socket(zmq.PUB)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.SNDHWM, 10_000)
@@ -113,7 +117,11 @@ class ZmqEventSink:
             pass
 
     def close(self) -> None:
-        self.sock.close(linger=0)
+        if self.sock.closed:
+            return
+        self.sock.close(linger=int(self.flush * 1000) if self._own_context else 0)
+        if self._own_context:
+            self._ctx.term()         # returns once queued events are out or the flush time is up
 
 
 class MemorySink:

@@ -61,3 +61,36 @@ def test_zmq_pub_sink_delivers_json():
         sink.close()
     finally:
         ctx.term()
+
+
+def test_zmq_pub_sink_flushes_queued_events_on_close():
+    """Events still queued when a run ends (its last labels, the ``end``) reach a connected
+    subscriber: ``close`` waits, boundedly, for the queue instead of dropping it."""
+    sub_ctx = zmq.Context()
+    sub = sub_ctx.socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.setsockopt(zmq.RCVHWM, 0)                  # no limit: the test counts what arrives
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    sub.setsockopt(zmq.RCVBUF, 4096)               # small kernel buffers on both ends, so that the
+    sink = ZmqEventSink("tcp://127.0.0.1:0", flush=5.0)
+    sink.sock.setsockopt(zmq.SNDBUF, 4096)         # tail is still in ZeroMQ's queue at close
+    try:
+        sub.connect(sink.endpoint)
+        deadline = time.monotonic() + 5
+        while not sub.poll(50) and time.monotonic() < deadline:   # PUB/SUB joins late: wait until joined
+            sink.emit(_event())
+        while sub.poll(100):
+            sub.recv()
+        n, before = 5_000, sink.count
+        for _ in range(n):
+            sink.emit(_event())
+        sent = sink.count - before
+        sink.close()                               # returns once the queue is delivered
+        got = 0
+        while sub.poll(500):
+            sub.recv()
+            got += 1
+        assert sent == n and got == n, (sent, got)
+    finally:
+        sub.close()
+        sub_ctx.term()
