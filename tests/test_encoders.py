@@ -56,6 +56,32 @@ def test_stgcn_details():
     assert no_importance.edge_importance is None
 
 
+@pytest.mark.parametrize("c_in,c_out", [(3, 16), (64, 256), (32, 32)])
+def test_graph_conv_adjacency_first_is_the_textbook_graph_convolution(c_in, c_out):
+    """GraphConv applies A_k before the 1×1 conv (faster, no transposes); it must be the same function as
+    conv-then-Σ_k X_k A_k, with the checkpoint's subset-major weight layout and a learned edge mask."""
+    from skelzs.models.stgcn import GraphConv
+
+    torch.manual_seed(0)
+    gcn = GraphConv(c_in, c_out, 3)
+    torch.nn.init.normal_(gcn.conv.bias, std=0.5)                  # non-zero biases: their A-weighted sums matter
+    A = torch.from_numpy(ntu25_graph().A).float() * (1.0 + 0.3 * torch.rand(3, 25, 25))   # edge importance
+    x = torch.randn(4, c_in, 12, 25)
+    y, ref = gcn(x, A), gcn.forward_conv_first(x, A)
+    assert y.shape == ref.shape == (4, c_out, 12, 25)
+    torch.testing.assert_close(y, ref, rtol=1e-5, atol=1e-5)
+    # by hand for one output: Σ_k Σ_v (W_k x + b_k)[c, t, v] A_k[v, w]
+    w = gcn.conv.weight.view(3, c_out, c_in)
+    b = gcn.conv.bias.view(3, c_out)
+    z = torch.einsum("koc,ctv->kotv", w, x[0]) + b[:, :, None, None]
+    manual = torch.einsum("kotv,kvw->otw", z, A)
+    torch.testing.assert_close(y[0], manual, rtol=1e-5, atol=1e-5)
+    y.square().sum().backward()                                    # gradients reach the usual parameters
+    assert gcn.conv.weight.grad is not None and gcn.conv.bias.grad is not None
+    gcn.adjacency_first = False
+    torch.testing.assert_close(gcn(x, A), ref)
+
+
 def test_shiftgcn_details():
     model = create_encoder("shiftgcn")
     assert model.data_bn.num_features == 150                 # M·V·C

@@ -87,6 +87,30 @@ def test_parity_with_torch_over_a_label_set(exported, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+def test_person_graph_forms_match_the_eager_person_features(exported, tmp_path):
+    """Both evaluation orders of the ST-GCN graph convolution export to per-person graphs that give
+    the eager model's per-person features (the adjacency-first one for fp32, the other for int8)."""
+    import onnxruntime as ort
+
+    from skelzs.models.export import PERSON_INPUT_NAME, export_person_onnx
+
+    model, _ = exported
+    x = (np.random.default_rng(2).standard_normal((5, 3, FRAMES, 25)) * 0.5).astype(np.float32)
+    with torch.no_grad():
+        want = model.encoder.forward_person_features(torch.from_numpy(x)).numpy()
+    transposes = {}
+    for adjacency_first in (True, False):
+        (path,) = export_person_onnx(model, tmp_path / str(adjacency_first), frames=FRAMES,
+                                     adjacency_first=adjacency_first)
+        transposes[adjacency_first] = sum(n.op_type == "Transpose" for n in onnx.load(str(path)).graph.node)
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        got = session.run(None, {PERSON_INPUT_NAME: x})[0]
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * float(np.abs(want).max()))
+    assert transposes[True] < transposes[False]            # the adjacency-first form drops the per-block transposes
+    assert all(m.adjacency_first for m in model.modules() if hasattr(m, "adjacency_first"))   # eager untouched
+
+
+@pytest.mark.slow
 def test_shiftgcn_exports_with_parity(tmp_path):
     torch.manual_seed(0)
     model = PGFAModel(PGFAConfig(encoder="shiftgcn", encoder_overrides={"widths": [16, 16, 32, 32], "strides": [1, 2, 1, 2]},

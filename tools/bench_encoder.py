@@ -150,11 +150,11 @@ def _int8_backend(model, frames, persons, folder, config, onnx_path, threads, tm
     if folder is not None:
         from skelzs.models.api import person_onnx_for_checkpoint
 
-        person = person_onnx_for_checkpoint(folder, model, config)
+        person = person_onnx_for_checkpoint(folder, model, config, for_int8=True)
     else:
         from skelzs.models.export import export_person_onnx
 
-        person = export_person_onnx(model, tmp / "person", frames=frames, persons=persons)
+        person = export_person_onnx(model, tmp / "person", frames=frames, persons=persons, adjacency_first=False)
 
     return OnnxRuntimeBackend(onnx_path, threads=threads, providers=["CPUExecutionProvider"],
                               person_graphs=int8_person_graphs(person, frames), head=_torch_head(model))
