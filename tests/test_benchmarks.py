@@ -42,3 +42,12 @@ def test_bench_encoder_int8_backend_is_what_load_runs(tmp_path):
     x = (np.random.default_rng(0).standard_normal((3, 3, 64, 25, 2)) * 0.3).astype(np.float32)
     x[1, ..., 1] = 0.0                                       # one window with an absent second person
     np.testing.assert_allclose(bench.embed(x), loaded.encode_skeleton(x), atol=1e-5)
+
+
+def test_host_noise_probe_reports_ordered_percentiles():
+    from skelzs.tools.bench_pipeline import bench_host_noise
+
+    out = bench_host_noise(n=20, pause_s=0.0)
+    assert out["runs"] == 20
+    assert 0 < out["p50_ms"] <= out["p95_ms"] <= out["p99_ms"]
+    assert out["p95_over_p50"] >= 1.0

@@ -12,7 +12,10 @@
    batching (the backend's preferred batch, 64 on a CPU), and each other ``--precision`` (int8)
    batched; the runs interleaved over ``--rounds`` rounds, medians and ratios reported; windows
    per second end to end, the stream stages without the encoder, and each encoder alone.
-3. **hop**: ZeroMQ cost per frame (encode + send + receive + validate) over inproc, ipc and tcp
+3. **host noise**: the same fixed CPU work (numpy ufuncs over 400 k floats on one thread, a few ms) timed
+   ``n`` times with pauses between, nothing else running: its p95/p50 says how much this machine
+   alone stretches a fixed piece of work at the tail, to read the latency percentiles against.
+4. **hop**: ZeroMQ cost per frame (encode + send + receive + validate) over inproc, ipc and tcp
    (127.0.0.1), and the one-way latency of a single frame over tcp.
 
 Without ``--checkpoint`` (and no ``assets/default``), an *untrained* PGFA ST-GCN checkpoint is
@@ -33,7 +36,7 @@ from typing import Any, Optional
 import numpy as np
 import typer
 
-__all__ = ["register", "bench_hop", "bench_live", "bench_replay", "untrained_checkpoint"]
+__all__ = ["register", "bench_hop", "bench_host_noise", "bench_live", "bench_replay", "untrained_checkpoint"]
 
 LABELS = ["drink water", "wave hand", "fall down", "sit down", "stand up", "jump up", "throw", "clapping"]
 
@@ -71,6 +74,26 @@ def _machine() -> str:
     except OSError:
         pass
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, torch {tv}"
+
+
+# ----------------------------------------------------------------------------- host noise
+def bench_host_noise(n: int = 200, pause_s: float = 0.02) -> dict[str, Any]:
+    """p50/p95/p99 (ms) of one fixed single-thread CPU job repeated ``n`` times, ``pause_s`` apart
+    (the cadence of a frame loop, so the core may idle in between as it does live)."""
+    a = np.random.default_rng(0).random(400_000)
+    out = np.empty_like(a)
+    times = []
+    for i in range(n + 10):
+        time.sleep(pause_s)
+        t0 = time.perf_counter()
+        for _ in range(4):                                # numpy ufuncs run on one thread
+            np.exp(a, out=out)
+            np.sqrt(out, out=out)
+        if i >= 10:                                       # the first few warm caches and clocks up
+            times.append((time.perf_counter() - t0) * 1e3)
+    p50, p95, p99 = (float(np.percentile(times, q)) for q in (50, 95, 99))
+    return {"runs": n, "p50_ms": round(p50, 2), "p95_ms": round(p95, 2), "p99_ms": round(p99, 2),
+            "p95_over_p50": round(p95 / p50, 2)}
 
 
 # ----------------------------------------------------------------------------- hop
@@ -314,6 +337,7 @@ def register(bench_app: typer.Typer) -> None:
                                       "window_frames": getattr(model, "window_frames", None),
                                       "backend": getattr(model, "backend_name", backend),
                                       "precisions": names}
+            result["host_noise"] = bench_host_noise()
             result["hop"] = bench_hop()
             files = sorted((data / "ntu_skeleton").glob("*.skeleton")) + \
                 [data / "pku_mmd" / "Data" / "PKU_Skeleton_Renew" / "0160-L.txt"]
@@ -356,6 +380,9 @@ def register(bench_app: typer.Typer) -> None:
                 if stage in lat:
                     t.add_row(f"{stage} ms p50 / p95", f"{lat[stage]['p50']} / {lat[stage]['p95']}")
             con.print(t)
+        hn = result["host_noise"]
+        con.print(f"host noise: a fixed {hn['p50_ms']} ms CPU job takes {hn['p95_ms']} ms at p95 "
+                  f"({hn['p95_over_p50']}x) with nothing else running")
         h = result["hop"]
         con.print("ZeroMQ hop per frame (µs): " + ", ".join(f"{k} {h[k]['us_per_frame']}" for k in ("inproc", "ipc", "tcp"))
                   + f"; tcp one-way p50 {h['tcp_one_way_us']['p50']} µs")
