@@ -14,6 +14,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.fixture
+def train_cli(capsys):
+    """Run ``skelzs-train`` in-process: ``train_cli("fit", ...)`` asserts exit status 0 (stderr as
+    the failure message) and returns stdout."""
+    from skelzs.train.cli import main
+
+    def run(*args) -> str:
+        with pytest.raises(SystemExit) as ex:
+            main([str(a) for a in args])
+        captured = capsys.readouterr()
+        assert ex.value.code == 0, captured.err
+        return captured.out
+    return run
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The folder of real NTU/PKU/video test data; tests that need it skip with a reason if absent."""

@@ -277,19 +277,11 @@ def test_checkpoint_with_another_text_model_is_refused(make_model, tmp_path):
 
 
 @pytest.mark.slow
-def test_fit_scople_on_generated_actions_beats_chance_on_held_out_classes(tmp_path, capsys):
+def test_fit_scople_on_generated_actions_beats_chance_on_held_out_classes(tmp_path, train_cli):
     """``skelzs-train fit --method scople`` on ten generated motions; two classes never trained on."""
     from train_synth import CLASSES, UNSEEN, write_dataset, write_split
 
-    from skelzs.train.cli import main
-
-    def run(*args):
-        with pytest.raises(SystemExit) as ex:
-            main([str(a) for a in args])
-        captured = capsys.readouterr()
-        assert ex.value.code == 0, captured.err
-        return captured.out
-
+    run = train_cli
     raw = write_dataset(tmp_path / "raw", per_class_train=8, per_class_test=4)
     split = write_split(tmp_path / "split.json")
     run("prepare", "folder", "--raw", raw, "--out", tmp_path / "data", "--workers", "1")

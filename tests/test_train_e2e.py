@@ -15,19 +15,11 @@ from train_synth import CLASSES, TINY_PGFA, UNSEEN, write_dataset, write_split
 
 
 @pytest.mark.slow
-def test_prepare_fit_eval_zero_shot_above_chance(tmp_path, capsys):
-    from skelzs.train.cli import main
-
+def test_prepare_fit_eval_zero_shot_above_chance(tmp_path, train_cli):
     raw = write_dataset(tmp_path / "raw", per_class_train=8, per_class_test=4)
     split = write_split(tmp_path / "split.json")
 
-    def run(*args):
-        with pytest.raises(SystemExit) as ex:
-            main([str(a) for a in args])
-        captured = capsys.readouterr()
-        assert ex.value.code == 0, captured.err
-        return captured.out
-
+    run = train_cli
     out = run("prepare", "folder", "--raw", raw, "--out", tmp_path / "data", "--workers", "2", "--frames", "20")
     assert "120 samples" in out
     (tmp_path / "tiny.json").write_text(json.dumps(TINY_PGFA))
