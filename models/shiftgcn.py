@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from skelzs.models.backbone import PersonPooledBackbone
+
 __all__ = ["ShiftGCNConfig", "ShiftGCN", "ShiftGCNUnit", "SpatialShift", "TemporalShift", "shiftgcn_pgfa"]
 
 
@@ -157,7 +159,7 @@ class ShiftGCNUnit(nn.Module):
         return self.relu(y)
 
 
-class ShiftGCN(nn.Module):
+class ShiftGCN(PersonPooledBackbone):
     """``forward_features(x (N,3,T,V,M)) -> (N, M, C, T', V)``; ``forward_head -> (N, C)``."""
 
     def __init__(self, config: ShiftGCNConfig | None = None):
@@ -196,16 +198,6 @@ class ShiftGCN(nn.Module):
         for block in self.blocks:
             x = block(x)
         return x.mean(dim=(-2, -1))
-
-    def forward_from_person_features(self, features: torch.Tensor) -> torch.Tensor:
-        """``(N, M, C)`` per-person pooled features -> ``(N, C)``: the person mean of :meth:`forward_head`."""
-        return features.mean(dim=1)
-
-    def forward_head(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.forward_from_person_features(tokens.mean(dim=(-2, -1)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 def shiftgcn_pgfa(**overrides) -> ShiftGCN:

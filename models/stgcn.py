@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from skelzs.models.backbone import PersonPooledBackbone
 from skelzs.models.graph import ntu25_graph
 
 __all__ = ["STGCNConfig", "STGCN", "STGCNBlock", "GraphConv", "set_graph_conv_order", "stgcn_pgfa"]
@@ -129,7 +130,7 @@ class STGCNBlock(nn.Module):
         return self.relu(y)
 
 
-class STGCN(nn.Module):
+class STGCN(PersonPooledBackbone):
     """``forward_features(x (N,3,T,V,M)) -> (N, M, C, T', V)``; ``forward_head -> (N, C)``."""
 
     def __init__(self, config: STGCNConfig | None = None):
@@ -175,16 +176,6 @@ class STGCN(nn.Module):
         ``forward_features(x)[:, slot].mean((-2, -1))`` (the slot does not matter for ST-GCN)."""
         p, c, t, v = x.shape
         return self._person_branch(x.permute(0, 3, 1, 2).reshape(p, v * c, t)).mean(dim=(-2, -1))
-
-    def forward_from_person_features(self, features: torch.Tensor) -> torch.Tensor:
-        """``(N, M, C)`` per-person pooled features -> ``(N, C)``: the person mean of :meth:`forward_head`."""
-        return features.mean(dim=1)
-
-    def forward_head(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.forward_from_person_features(tokens.mean(dim=(-2, -1)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 def stgcn_pgfa(**overrides) -> STGCN:
