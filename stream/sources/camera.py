@@ -62,17 +62,18 @@ class LatestFrameGrabber:
         index = 0
         try:
             while not self._stop.is_set():
+                if self._pace is not None:
+                    # a file played as if it were a camera: an image is decoded when it is due, as a
+                    # camera delivers it, not read ahead while the consumer works on the one before
+                    delay = start + index * self._pace - time.monotonic()
+                    if delay > 0 and self._stop.wait(delay):
+                        break
                 ok, image = self._read()
                 if not ok:
                     if self._on_fail is not None and self._on_fail():
                         continue
                     break
                 now = time.monotonic()
-                if self._pace is not None:   # a file played as if it were a camera
-                    due = start + index * self._pace
-                    if due > now:
-                        self._stop.wait(due - now)
-                        now = time.monotonic()
                 with self._cond:
                     if self._latest is not None:
                         self.dropped += 1
