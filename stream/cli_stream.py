@@ -43,6 +43,11 @@ _PUBLISH_EVENTS = typer.Option(None, "--publish-events", help="Publish events on
 _STRIDE = typer.Option(8, "--stride", help="Frames between two windows of one person.")
 _MAX_PERSONS = typer.Option(2, "--max-persons", help="People tracked per camera/video (MediaPipe num_poses).")
 _MIRRORED = typer.Option(False, "--mirrored", help="The images are mirrored (Kinect v2 colour / NTU RGB videos, mirrored webcams).")
+_POSE_ENGINE = typer.Option("auto", "--pose-engine",
+                            help="litert: PoseLandmarker finds people, its landmark model tracks them on --pose-threads "
+                                 "threads (about 2x faster on 2 cores); mediapipe: PoseLandmarker on every frame "
+                                 "(one thread); auto: litert when installed.")
+_POSE_THREADS = typer.Option(0, "--pose-threads", help="Threads of the litert landmark model (0: the cores, at most 4).")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -134,11 +139,13 @@ def _image_source(camera: Optional[int], url: Optional[str], video: Optional[Pat
                                                           source_id=source_id))
 
 
-def _pose_source(images, max_persons: int, keep_images: bool, mirrored: bool = False):
+def _pose_source(images, max_persons: int, keep_images: bool, mirrored: bool = False, engine: str = "auto",
+                 threads: int = 0):
     from skelzs.stream.sources.pose import PoseOptions, PoseSource
 
     try:
-        return PoseSource(images, PoseOptions(max_persons=max_persons, mirrored=mirrored), keep_images=keep_images)
+        return PoseSource(images, PoseOptions(max_persons=max_persons, mirrored=mirrored, engine=engine,
+                                              threads=threads), keep_images=keep_images)
     except BaseException:
         images.close()
         raise
@@ -206,6 +213,8 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         output: Optional[Path] = typer.Option(None, "--output", help="Write the annotated video (mp4v), e.g. annotated.mp4."),
         realtime: bool = typer.Option(True, "--realtime/--no-realtime", help="Play --video at its fps (as a camera) or as fast as possible."),
         mirrored: bool = _MIRRORED,
+        pose_engine: str = _POSE_ENGINE,
+        pose_threads: int = _POSE_THREADS,
         loops: int = _LOOPS,
         stride: int = _STRIDE,
         no_view: bool = typer.Option(False, "--no-view", help="No rich live panel."),
@@ -218,7 +227,8 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         with _graceful_stop() as stop, ExitStack() as stack:
             images = _image_source(camera, url, video, realtime, 0, loops)     # a missing camera fails fast
             stack.callback(images.close)
-            source = _pose_source(images, max_persons, keep_images=show or output is not None, mirrored=mirrored)
+            source = _pose_source(images, max_persons, keep_images=show or output is not None, mirrored=mirrored,
+                                  engine=pose_engine, threads=pose_threads)
             stack.callback(source.close)
             annotator = None
             if show or output is not None:
@@ -324,6 +334,8 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         source_id: Optional[int] = typer.Option(None, "--source-id", help="Source id on the wire (default: from host and pid)."),
         max_persons: int = _MAX_PERSONS,
         mirrored: bool = _MIRRORED,
+        pose_engine: str = _POSE_ENGINE,
+        pose_threads: int = _POSE_THREADS,
         loops: int = _LOOPS,
         realtime: bool = typer.Option(True, "--realtime/--no-realtime", help="Pace video/recordings at their fps."),
         pku_labels: Optional[Path] = typer.Option(None, "--pku-labels", help="PKU-MMD label file of the (one) replayed recording."),
@@ -342,7 +354,8 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
                 live = False
             else:
                 images = _image_source(camera, url, video, realtime, sid, loops)
-                sources = [_pose_source(images, max_persons, keep_images=False, mirrored=mirrored)]
+                sources = [_pose_source(images, max_persons, keep_images=False, mirrored=mirrored,
+                                        engine=pose_engine, threads=pose_threads)]
                 live = None          # from the source's clock: camera/URL/real-time video are live
             for s in sources:
                 stack.callback(s.close)

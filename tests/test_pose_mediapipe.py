@@ -53,12 +53,13 @@ def _agreement(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
             "err_torso": float(np.linalg.norm(a - b, axis=-1).mean()), "rotation_deg": angle}
 
 
-def _mediapipe_skeletons(path: Path, mirrored: bool) -> np.ndarray:
+def _mediapipe_skeletons(path: Path, mirrored: bool, engine: str = "auto") -> np.ndarray:
     from skelzs.stream.sources.pose import PoseOptions, PoseSource
     from skelzs.stream.sources.video import VideoOptions, VideoSource
 
     out = []
-    with PoseSource(VideoSource(VideoOptions(path, realtime=False)), PoseOptions(max_persons=1, mirrored=mirrored)) as src:
+    with PoseSource(VideoSource(VideoOptions(path, realtime=False)), PoseOptions(max_persons=1, mirrored=mirrored,
+                                                                                            engine=engine)) as src:
         for f in src:
             assert f.persons, f"no person found in frame {f.frame}"
             out.append(f.persons[0].joints)
@@ -66,12 +67,13 @@ def _mediapipe_skeletons(path: Path, mirrored: bool) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_mediapipe_agrees_with_the_kinect_skeleton_of_the_same_clip(videos, ntu_dir):
+@pytest.mark.parametrize("engine", ["litert", "mediapipe"])
+def test_mediapipe_agrees_with_the_kinect_skeleton_of_the_same_clip(videos, ntu_dir, engine):
     from skelzs.stream.ntu import read_ntu_skeleton
     from skelzs.stream.sources.pose import mirror_ntu25
 
     kinect = read_ntu_skeleton(ntu_dir / f"{CLIP}.skeleton").to_sequence(persons=1).joints[:, 0]
-    mp = _mediapipe_skeletons(videos / f"mmaction2_{CLIP}_rgb.avi", mirrored=True)
+    mp = _mediapipe_skeletons(videos / f"mmaction2_{CLIP}_rgb.avi", mirrored=True, engine=engine)
     assert mp.shape == kinect.shape == (103, 25, 3)
     good = _agreement(mp, kinect)
     assert good["cos_mean"] >= 0.55 and good["cos_median"] >= 0.85, good
@@ -87,16 +89,17 @@ def test_mediapipe_agrees_with_the_kinect_skeleton_of_the_same_clip(videos, ntu_
     assert _agreement(swapped, kinect)["cos_mean"] < good["cos_mean"] - 0.1
 
 
-def test_finds_the_people_in_the_photos(shared_data):
+@pytest.mark.parametrize("engine", ["litert", "mediapipe"])
+def test_finds_the_people_in_the_photos(shared_data, engine):
     from skelzs.stream.sources.pose import PoseEstimator, PoseOptions
 
     photos = sorted((shared_data / "images").glob("*.jpg")) + sorted((shared_data / "images").glob("*.png")) \
         + sorted((shared_data / "images" / "mmpose_h36m").glob("*.jpg"))
     assert len(photos) >= 8
-    with PoseEstimator(PoseOptions(max_persons=2, probe_every=0, smoothing=False)) as est:
+    with PoseEstimator(PoseOptions(max_persons=2, probe_every=0, smoothing=False, engine=engine)) as est:
         for i, photo in enumerate(photos):
             img = cv2.imread(str(photo))
-            est.tracker.tracks.clear()
+            est.reset()
             people = est.estimate(img, float(i))
             assert people, f"nobody found in {photo.name}"
             p = people[0]
@@ -121,7 +124,7 @@ def test_probes_for_a_second_person_run_off_the_frame_path(videos):
     threads = {"single": set(), "multi": set()}
     persons = []
     with PoseSource(VideoSource(VideoOptions(videos / f"mmaction2_{CLIP}_rgb.avi", realtime=False, max_frames=40)),
-                    PoseOptions(max_persons=2, probe_every=10, mirrored=True)) as src:
+                    PoseOptions(max_persons=2, probe_every=10, mirrored=True, engine="mediapipe")) as src:
         for name in calls:
             landmarker = getattr(src.estimator, f"_{name}")
             run = landmarker.detect_for_video
@@ -139,13 +142,15 @@ def test_probes_for_a_second_person_run_off_the_frame_path(videos):
     assert threads["multi"] == {"pose-probe"} and "pose-probe" not in threads["single"], threads
 
 
-def test_two_players_tracked_with_stable_ids(videos):
+@pytest.mark.parametrize("engine", ["litert", "mediapipe"])
+def test_two_players_tracked_with_stable_ids(videos, engine):
     from skelzs.stream.sources.pose import PoseOptions, PoseSource
     from skelzs.stream.sources.video import VideoOptions, VideoSource
 
     counts, ids = [], []
     with PoseSource(VideoSource(VideoOptions(videos / "mmaction2_test_video_structuralize_basketball.mp4",
-                                             realtime=False, max_frames=30)), PoseOptions(max_persons=2)) as src:
+                                             realtime=False, max_frames=30)),
+                    PoseOptions(max_persons=2, engine=engine)) as src:
         for f in src:
             counts.append(len(f.persons))
             ids.append(tuple(p.person for p in f.persons))
@@ -157,13 +162,14 @@ def test_two_players_tracked_with_stable_ids(videos):
 
 
 @pytest.mark.slow
-def test_pedestrians_in_the_opencv_video(videos):
+@pytest.mark.parametrize("engine", ["litert", "mediapipe"])
+def test_pedestrians_in_the_opencv_video(videos, engine):
     from skelzs.stream.sources.pose import PoseEstimator, PoseOptions
     from skelzs.stream.sources.video import VideoOptions, VideoSource
 
     found = 0
     with VideoSource(VideoOptions(videos / "opencv_vtest_first250frames.avi", realtime=False)) as vs, \
-            PoseEstimator(PoseOptions(max_persons=2, probe_every=0)) as est:
+            PoseEstimator(PoseOptions(max_persons=2, probe_every=0, engine=engine)) as est:
         for f in vs.frames():
             if f.frame < 150:            # pedestrians are small; MediaPipe picks them up after ~165
                 continue

@@ -153,7 +153,8 @@ def bench_hop(n: int = 20000) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- live
-def bench_live(model, video: Path, *, max_persons: int = 2, stride: int = 8, loops: int = 1) -> dict[str, Any]:
+def bench_live(model, video: Path, *, max_persons: int = 2, stride: int = 8, loops: int = 1,
+               engine: str = "auto") -> dict[str, Any]:
     import torch
 
     from skelzs.stream.events import MemorySink, SinkSet
@@ -168,7 +169,7 @@ def bench_live(model, video: Path, *, max_persons: int = 2, stride: int = 8, loo
         rec = Recognizer(model, LABELS)
         stats = PipelineStats()
         asm = WindowAssembler(window_config_for(model, stride), normalizer_for(model, live=True))
-        src = PoseSource(VideoSource(VideoOptions(video, realtime=True, loops=loops)), PoseOptions(max_persons=max_persons))
+        src = PoseSource(VideoSource(VideoOptions(video, realtime=True, loops=loops)), PoseOptions(max_persons=max_persons, engine=engine))
         input_fps = src.fps
         n_in = src.images.frame_count * loops
         # warm up MediaPipe and the encoder outside the timed run
@@ -179,7 +180,7 @@ def bench_live(model, video: Path, *, max_persons: int = 2, stride: int = 8, loo
         cap.release()
         for i in range(3):
             src.estimator.estimate(img, -10.0 + i * 0.033)
-        src.estimator.tracker.tracks.clear()
+        src.estimator.reset()
         cfg = window_config_for(model, stride)
         model.encode_skeleton(np.zeros((1, 3, cfg.frames, 25, cfg.persons), np.float32))
         sinks = SinkSet([MemorySink()])
@@ -193,7 +194,7 @@ def bench_live(model, video: Path, *, max_persons: int = 2, stride: int = 8, loo
     c = s["counters"]
     processed = c["frames_captured"]
     return {
-        "video": video.name, "loops": loops, "frames_in": n_in, "input_fps": round(input_fps, 2),
+        "video": video.name, "pose_engine": src.estimator.engine, "loops": loops, "frames_in": n_in, "input_fps": round(input_fps, 2),
         "wall_s": round(wall, 2), "frames_processed": processed,
         "processed_fps": round(processed / (n_in / input_fps), 2) if n_in else None,
         "pose_fps_capacity": round(1000.0 / s["latency_ms"]["pose"]["p50"], 1) if "pose" in s["latency_ms"] else None,

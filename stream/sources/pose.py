@@ -1,14 +1,25 @@
-"""MediaPipe PoseLandmarker (Tasks API, VIDEO running mode) on camera/video images.
+"""People in camera/video images: MediaPipe PoseLandmarker (Tasks API) → NTU-25 skeletons.
 
 * Model: ``assets/pose_landmarker.task`` (the "full" model; provenance in ``assets/README.md``).
-* Up to ``max_persons`` poses per image (``num_poses``); :class:`PersonTracker` keeps person
-  ids stable from frame to frame by greedy nearest matching of the hip centres in the image.
-  Looking for a second person costs a detector run on every frame (measured: 42 ms vs 23 ms
-  per frame on the 2-core CPU), so while one person is in view a one-pose landmarker runs every
-  frame and a ``max_persons`` landmarker probes every ``probe_every`` frames *off the frame's
-  critical path*, on a worker thread (running it inline made every probe frame cost 40–65 ms, the
-  pose p95); when a probe sees more people, the multi-pose landmarker takes over from the next
-  frame until it has seen only one for ``probe_every`` frames.
+* Two engines (``PoseOptions.engine``, ``--pose-engine``):
+
+  - ``litert`` (the default when ``ai-edge-litert`` is installed): PoseLandmarker in IMAGE mode
+    finds people; from then on :mod:`skelzs.stream.sources.pose_tracking` tracks each one with
+    the same landmark model from the same ``.task`` bundle, run by LiteRT on ``threads`` threads
+    (MediaPipe runs it on one, and its Python API has no setting for that). Measured on the 2-core
+    CPU: 10 ms vs 20 ms per frame (p50), NTU-25 joints within 0.9 cm of PoseLandmarker's own.
+    PoseLandmarker runs again on the frame's path only when nobody is tracked any more.
+  - ``mediapipe``: PoseLandmarker in VIDEO mode on every frame.
+
+* Up to ``max_persons`` poses per image; :class:`PersonTracker` keeps person ids stable from frame
+  to frame by greedy nearest matching of the hip centres in the image. Looking for a further
+  person costs a detector run, so while fewer than ``max_persons`` are in view a ``max_persons``
+  landmarker *probes* every ``probe_every`` frames off the frame's critical path, on a worker
+  thread (running it inline made every probe frame cost 40–65 ms, the pose p95). In the litert
+  engine the probe landmarker's own threads run at the lowest CPU priority (nice 19), so a probe
+  takes only CPU time the frame path leaves idle. In the mediapipe engine a one-pose landmarker
+  runs every frame, and when a probe sees more people the multi-pose landmarker takes over until
+  it has seen only one for ``probe_every`` frames.
 * World landmarks (metres, hip-centred) are smoothed with a One-Euro filter (Casiez et al.,
   CHI 2012) per track, then mapped to NTU-25 Kinect axes by
   :func:`skelzs.stream.layouts.mediapipe33_to_ntu25`. A joint's confidence is its landmark
@@ -18,8 +29,8 @@
   joints swapped (MediaPipe names sides by appearance, so on a mirrored image its "left" is the
   person's right). Measured on the paired NTU clip: without it bone directions agree with the
   Kinect skeleton at mean cosine 0.46, with it 0.66 (median 0.94), residual rotation 7°.
-* ``detect_for_video`` needs strictly increasing timestamps: they come from the source clock,
-  forced monotonic here.
+* ``detect_for_video`` (mediapipe engine) needs strictly increasing timestamps: they come from the
+  source clock, forced monotonic here.
 """
 
 from __future__ import annotations
@@ -41,11 +52,15 @@ from skelzs.assets import asset_path
 from skelzs.stream.errors import SourceError
 from skelzs.stream.layouts import NTU25, mediapipe33_to_ntu25
 from skelzs.stream.sources.base import PersonSkeleton, SkeletonFrame, SourceEvent
+from skelzs.stream.sources.pose_tracking import (LandmarkTracker, RegionOfInterest, TrackedPose,
+                                                 roi_from_landmarks)
 
 __all__ = ["PoseOptions", "PoseEstimator", "PoseSource", "PersonTracker", "OneEuroFilter",
-           "DEFAULT_POSE_MODEL", "mirror_ntu25"]
+           "DEFAULT_POSE_MODEL", "POSE_ENGINES", "mirror_ntu25"]
 
 DEFAULT_POSE_MODEL = "pose_landmarker.task"
+POSE_ENGINES = ("auto", "litert", "mediapipe")
+log = logging.getLogger("skelzs.stream")
 
 # NTU joint -> MediaPipe landmark used to place it in the image (for drawing only).
 _NTU_IMAGE_FROM_MP = {0: (23, 24), 1: (11, 12, 23, 24), 2: (11, 12, 7, 8), 3: (7, 8), 4: (11,), 5: (13,),
@@ -69,6 +84,8 @@ class PoseOptions:
     track_patience: int = 15                   # frames a lost track is kept
     probe_every: int = 10                      # frames between multi-person probes (0: always multi)
     mirrored: bool = False                     # images are mirrored (Kinect v2 colour, NTU videos)
+    engine: str = "auto"                       # "litert" | "mediapipe" | "auto" (see PoseEstimator)
+    threads: int = 0                           # litert: landmark-model threads (0: cores, at most 4)
 
 
 _LEFT = [4, 5, 6, 7, 12, 13, 14, 15, 21, 22]
@@ -185,25 +202,46 @@ def _quiet_native_stderr():
 
 
 class PoseEstimator:
-    """MediaPipe PoseLandmarker in VIDEO mode + tracker + smoothing + NTU-25 mapping."""
+    """People in images: finding them, tracking their landmarks, NTU-25 with stable ids.
+
+    Engines (``PoseOptions.engine``):
+
+    * ``"litert"``: PoseLandmarker (IMAGE mode, ``max_persons`` poses) finds people, on the frame
+      thread when nobody is tracked and as a probe on a worker thread every ``probe_every`` frames
+      while fewer than ``max_persons`` are; :class:`~skelzs.stream.sources.pose_tracking.LandmarkTracker`
+      follows each one from frame to frame with the same landmark model on ``threads`` threads.
+    * ``"mediapipe"``: PoseLandmarker (VIDEO mode) on every frame, its landmark model on one thread.
+    * ``"auto"`` (default): ``"litert"`` when LiteRT is installed, else ``"mediapipe"``.
+    """
 
     def __init__(self, options: PoseOptions | None = None):
         self.options = options or PoseOptions()
-        path = Path(self.options.model_path) if self.options.model_path else asset_path(DEFAULT_POSE_MODEL)
+        o = self.options
+        path = Path(o.model_path) if o.model_path else asset_path(DEFAULT_POSE_MODEL)
         if not path.is_file():
             raise SourceError(f"pose model not found: {path} (see assets/README.md for how to get it)")
+        if o.engine not in POSE_ENGINES:
+            raise SourceError(f"unknown pose engine {o.engine!r}; choose one of {', '.join(POSE_ENGINES)}")
         try:
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions, vision
         except ImportError as err:
             raise SourceError(f"MediaPipe is not installed ({err}); pip install mediapipe") from None
         self._mp = mp
-        o = self.options
+        engine = o.engine
+        if engine == "auto":
+            try:
+                import ai_edge_litert.interpreter  # noqa: F401
+                engine = "litert"
+            except ImportError:
+                engine = "mediapipe"
+                log.debug("LiteRT not installed: MediaPipe runs the pose landmark model on one thread")
+        self.engine = engine
 
-        def make(num_poses: int):
+        def make(num_poses: int, mode):
             lm_options = vision.PoseLandmarkerOptions(
                 base_options=BaseOptions(model_asset_path=str(path)),
-                running_mode=vision.RunningMode.VIDEO,
+                running_mode=mode,
                 num_poses=num_poses,
                 min_pose_detection_confidence=o.min_detection_confidence,
                 min_pose_presence_confidence=o.min_presence_confidence,
@@ -214,23 +252,37 @@ class PoseEstimator:
             except Exception as err:  # a corrupt .task file
                 raise SourceError(f"cannot load pose model {path}: {str(err).splitlines()[0]}") from None
 
+        self._multi = self._single = self._finder = self._probe_finder = self._landmarks = None
+        # the VIDEO-mode multi-pose landmarker is used by this thread and by the probe worker, one
+        # at a time, and needs strictly increasing timestamps across both
+        self._multi_lock = threading.Lock()
+        self._probe: threading.Thread | None = None
         with _quiet_native_stderr():
-            self._multi = make(max(1, o.max_persons))
-            self._single = make(1) if o.max_persons > 1 and o.probe_every > 0 else None
+            if engine == "litert":
+                self._finder = make(max(1, o.max_persons), vision.RunningMode.IMAGE)
+                try:
+                    self._landmarks = LandmarkTracker(path, o.threads or None)
+                    if o.max_persons > 1 and o.probe_every > 0:
+                        self._probe_finder = _at_lowest_priority(
+                            lambda: make(o.max_persons, vision.RunningMode.IMAGE))
+                except BaseException:
+                    self.close()
+                    raise
+            else:
+                self._multi = make(max(1, o.max_persons), vision.RunningMode.VIDEO)
+                self._single = make(1, vision.RunningMode.VIDEO) if o.max_persons > 1 and o.probe_every > 0 else None
         self._use_multi = self._single is None
         self._few = 0            # consecutive multi frames with at most one person
         self._count = 0
-        # the multi-pose landmarker is used by this thread and by the probe worker, one at a time;
-        # it needs strictly increasing timestamps across both
-        self._multi_lock = threading.Lock()
         self._multi_last_ms = -1
-        self._probe: threading.Thread | None = None
         self._probe_found = 0    # people the last finished probe saw
+        self._probe_poses: list[TrackedPose] | None = None     # litert: a finished probe's people
+        self._rois: list[RegionOfInterest] = []                  # litert: where to look next frame
         self.tracker = PersonTracker(o.track_distance, o.track_patience)
         self._last_ms = -1
-        self._last_ms_single = -1
 
-    def _detect(self, image, ts_ms: int):
+    # ------------------------------------------------------------------ mediapipe engine
+    def _detect_video(self, image, ts_ms: int):
         """Run the one-pose landmarker, the multi-pose one, or both (probe); see module doc."""
         o = self.options
         self._count += 1
@@ -269,16 +321,72 @@ class PoseEstimator:
         try:
             probe = self._detect_multi(image, ts_ms)
         except Exception as err:  # noqa: BLE001 - a failed probe must not stop the capture
-            logging.getLogger("skelzs.stream").debug("pose probe failed: %s", err)
+            log.debug("pose probe failed: %s", err)
             return
         if probe is not None:
             self._probe_found = len(probe.pose_world_landmarks)
             if self._probe_found > 1:
                 self._use_multi, self._few = True, 0
 
+    # ------------------------------------------------------------------ litert engine
+    def _find(self, rgb: np.ndarray, finder=None) -> list[TrackedPose]:
+        """PoseLandmarker (IMAGE mode) on a whole image: the people in it, with starting RoIs."""
+        finder = finder or self._finder
+        if finder is None:
+            return []
+        result = finder.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb))
+        return _poses_from_result(result, rgb.shape[1], rgb.shape[0])
+
+    def _run_finder_probe(self, rgb: np.ndarray) -> None:
+        """Worker: the probe finder, whose MediaPipe threads run at the lowest CPU priority, so a
+        probe takes only CPU time the frame path leaves idle."""
+        try:
+            poses = self._find(rgb, self._probe_finder)
+        except Exception as err:  # noqa: BLE001 - a failed probe must not stop the capture
+            log.debug("pose probe failed: %s", err)
+            return
+        self._probe_found = len(poses)
+        self._probe_poses = poses
+
+    def _detect_tracked(self, rgb: np.ndarray) -> list[TrackedPose]:
+        o = self.options
+        self._count += 1
+        probe = None
+        if self._probe is not None and not self._probe.is_alive():   # a finished probe: its people
+            probe, self._probe_poses = self._probe_poses, None
+        rois = list(self._rois)
+        if probe:   # people a probe found that no RoI follows yet
+            for p in probe:
+                if len(rois) < o.max_persons and not any(_same_person(p.next_roi, r) for r in rois):
+                    rois.append(p.next_roi)
+        poses: list[TrackedPose] = []
+        for roi in rois:
+            pose = self._landmarks.track(rgb, roi)
+            if pose.presence >= o.min_tracking_confidence and not any(_same_person(pose.next_roi, q.next_roi)
+                                                                     for q in poses):
+                poses.append(pose)
+        looked = not poses
+        if looked:                          # nobody tracked (start, or lost): look now
+            poses = self._find(rgb)[: o.max_persons]
+        self._rois = [p.next_roi for p in poses]
+        if (not looked and o.probe_every > 0 and len(poses) < o.max_persons and self._count % o.probe_every == 1
+                and (self._probe is None or not self._probe.is_alive())):
+            self._probe = threading.Thread(target=self._run_finder_probe, args=(rgb,), name="pose-probe",
+                                           daemon=True)
+            self._probe.start()
+        return poses
+
+    # ------------------------------------------------------------------ common
     @classmethod
     def create_from_options(cls, options: PoseOptions) -> "PoseEstimator":
         return cls(options)
+
+    def reset(self) -> None:
+        """Forget every track (a cut in the video, a new photo)."""
+        if self._probe is not None:
+            self._probe.join()
+        self._rois, self._probe_poses = [], None
+        self.tracker.tracks.clear()
 
     def estimate(self, image_bgr: np.ndarray, timestamp: float) -> list[PersonSkeleton]:
         """People in one BGR image at ``timestamp`` seconds, NTU-25, with stable ids."""
@@ -291,26 +399,26 @@ class PoseEstimator:
         rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)   # 0.1 ms; a numpy [..., ::-1] copy costs 4 ms
         ts_ms = max(int(round(timestamp * 1000.0)), self._last_ms + 1)
         self._last_ms = ts_ms
-        result = self._detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb), ts_ms)
-        n = len(result.pose_world_landmarks)
-        if n == 0:
+        if self.engine == "litert":
+            poses = self._detect_tracked(rgb)
+        else:
+            result = self._detect_video(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb), ts_ms)
+            poses = _poses_from_result(result, rgb.shape[1], rgb.shape[0])
+        if not poses:
             self.tracker.assign([])
             return []
-        world = np.array([[(p.x, p.y, p.z) for p in pose] for pose in result.pose_world_landmarks], np.float32)
-        image_pts = np.array([[(p.x, p.y) for p in pose] for pose in result.pose_landmarks], np.float32)
-        vis = np.array([[p.visibility if p.visibility is not None else 1.0 for p in pose]
-                        for pose in result.pose_landmarks], np.float32)
-        centers = [image_pts[i, [23, 24]].mean(0) for i in range(n)]
-        tracks = self.tracker.assign(centers)
+        sh, sw = rgb.shape[:2]
+        image_pts = [p.image / np.array([sw, sh], np.float32) for p in poses]     # normalized
+        tracks = self.tracker.assign([pts[[23, 24]].mean(0) for pts in image_pts])
         people: list[PersonSkeleton] = []
-        for i, tr in enumerate(tracks):
-            wl = world[i]
+        for pose, pts, tr in zip(poses, image_pts, tracks):
+            wl = pose.world
             if self.options.smoothing:
                 if tr.smoother is None:
                     tr.smoother = OneEuroFilter(self.options.min_cutoff, self.options.beta)
                 wl = tr.smoother(wl, ts_ms / 1000.0)
-            joints, conf = mediapipe33_to_ntu25(wl, np.clip(vis[i], 0.0, 1.0))
-            px = image_pts[i] * np.array([w, h], np.float32)
+            joints, conf = mediapipe33_to_ntu25(wl, np.clip(pose.visibility, 0.0, 1.0))
+            px = pts * np.array([w, h], np.float32)
             img_ntu = np.stack([px[list(_NTU_IMAGE_FROM_MP[k])].mean(0) for k in range(NTU25.num_joints)])
             if self.options.mirrored:
                 joints, conf, img_ntu = mirror_ntu25(joints, conf, img_ntu)
@@ -321,17 +429,57 @@ class PoseEstimator:
     def close(self) -> None:
         if self._probe is not None:
             self._probe.join()
-        for name in ("_multi", "_single"):
-            lm = getattr(self, name, None)
-            if lm is not None:
-                lm.close()
-                setattr(self, name, None)
+        with self._multi_lock:
+            for name in ("_multi", "_single", "_finder", "_probe_finder", "_landmarks"):
+                lm = getattr(self, name, None)
+                if lm is not None:
+                    lm.close()
+                    setattr(self, name, None)
 
     def __enter__(self) -> "PoseEstimator":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _poses_from_result(result, width: int, height: int) -> list[TrackedPose]:
+    """A PoseLandmarkerResult as arrays (image landmarks in pixels), with a starting RoI each."""
+    poses = []
+    for world, image in zip(result.pose_world_landmarks, result.pose_landmarks):
+        pts = np.array([(p.x * width, p.y * height) for p in image], np.float32)
+        vis = np.array([p.visibility if p.visibility is not None else 1.0 for p in image], np.float32)
+        poses.append(TrackedPose(np.array([(p.x, p.y, p.z) for p in world], np.float32), pts, vis, 1.0,
+                                 roi_from_landmarks(pts, vis)))
+    return poses
+
+
+def _at_lowest_priority(create):
+    """``create()`` on a thread at nice 19 (Linux): threads it starts (MediaPipe's graph executor)
+    inherit that priority. Elsewhere, or where it is refused, at the normal priority."""
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):
+            pass
+        try:
+            box["value"] = create()
+        except BaseException as err:  # noqa: BLE001 - re-raised on the caller's thread
+            box["error"] = err
+
+    worker = threading.Thread(target=run, name="pose-probe-setup")
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]
+
+
+def _same_person(a: RegionOfInterest, b: RegionOfInterest) -> bool:
+    """Two RoIs on one person: centres closer than a quarter of the smaller side."""
+    return math.hypot(a.cx - b.cx, a.cy - b.cy) < 0.25 * min(a.size, b.size)
 
 
 class PoseSource:
