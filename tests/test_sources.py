@@ -101,6 +101,24 @@ def test_realtime_video_keeps_only_the_newest_frame_for_a_slow_consumer(clip):
         assert v.frames_dropped == 45 - len(got)
 
 
+def test_realtime_video_is_decoded_when_due_on_one_thread(clip):
+    """Played as a camera, an image is decoded inside read(), when it is due: one FFmpeg thread (no
+    frame threads decoding ahead on the cores the pose model uses) and no read-ahead; the arrival
+    stamp follows the due time."""
+    from skelzs.stream.sources.video import VideoOptions, VideoSource
+
+    with VideoSource(VideoOptions(clip, realtime=True, max_frames=10)) as v:
+        assert v._cap.get(cv2.CAP_PROP_N_THREADS) == 1
+        frames = list(v.frames())
+    assert [f.frame for f in frames] == list(range(10)) or v.frames_dropped > 0
+    start = frames[0].arrival - frames[0].timestamp
+    assert all(f.arrival - start >= f.timestamp - 1e-3 for f in frames)     # never before its due time
+    with VideoSource(VideoOptions(clip, realtime=False)) as v:
+        assert v._cap.get(cv2.CAP_PROP_N_THREADS) >= 1                       # FFmpeg's own choice
+    with VideoSource(VideoOptions(clip, realtime=False, decode_threads=1)) as v:
+        assert v._cap.get(cv2.CAP_PROP_N_THREADS) == 1
+
+
 def test_grabber_reconnects_with_backoff_and_reports_it(clip):
     """A capture whose reads fail is reopened with exponential backoff (a video file stands in
     for a camera that drops out: at its end the read fails and the reopen starts it again)."""

@@ -317,6 +317,9 @@ def register(bench_app: typer.Typer) -> None:
         rounds: int = typer.Option(3, "--rounds", help="Interleaved rounds of the replay runs (medians)."),
         loops: int = typer.Option(4, "--loops", help="Play each live video this many times in a row (more windows "
                                                       "for the latency percentiles)."),
+        pose_engines: str = typer.Option("litert,mediapipe", "--pose-engine",
+                                         help="Pose engines to compare in the live runs (litert, mediapipe; "
+                                              "comma-separated), run alternately."),
     ) -> None:
         """MediaPipe live at 30 fps, replay windows/s by batch and precision, ZeroMQ hop cost."""
         from skelzs.assets import asset_path
@@ -346,8 +349,9 @@ def register(bench_app: typer.Typer) -> None:
             if not skip_live:
                 vids = [video] if video else [data / "videos" / "mmaction2_test_video_structuralize_basketball.mp4",
                                               data / "videos" / "mmaction2_S001C001P001R001A001_rgb.avi"]
-                result["live"] = [dict(bench_live(m, v, loops=loops), precision=p) for v in vids if v.exists()
-                                  for p, m in models.items()]
+                engines = [e.strip() for e in pose_engines.split(",") if e.strip()]
+                result["live"] = [dict(bench_live(m, v, loops=loops, engine=e), precision=p)
+                                  for v in vids if v.exists() for p, m in models.items() for e in engines]
         if json_out:
             print(json.dumps(result, indent=1))
             return
@@ -372,7 +376,8 @@ def register(bench_app: typer.Typer) -> None:
                   f"encoder alone on the same windows (windows/s): {alone}")
         for lv in result.get("live", []):
             lat = lv["latency_ms"]
-            t = Table(title=f"live: {lv['video']} at {lv['input_fps']} fps input, encoder {lv['precision']}")
+            t = Table(title=f"live: {lv['video']} at {lv['input_fps']} fps input, pose engine {lv['pose_engine']}, "
+                            f"encoder {lv['precision']}")
             t.add_column("measure")
             t.add_column("value")
             t.add_row("processed fps", f"{lv['processed_fps']} (capacity by pose p50: {lv['pose_fps_capacity']})")

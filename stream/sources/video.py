@@ -28,6 +28,7 @@ class VideoOptions:
     source_id: int = 0
     max_frames: int | None = None
     loops: int = 1                 # plays of the file in a row (0: forever); a loop is a cut, not a gap
+    decode_threads: int | None = None   # FFmpeg decoding threads (None: 1 when realtime, else FFmpeg's default)
 
 
 class VideoSource:
@@ -44,7 +45,12 @@ class VideoSource:
         self.name = path.name
         if not path.is_file():
             raise SourceError(f"video not found: {path}")
-        self._cap = cv2.VideoCapture(str(path))
+        # played as a camera, one decoding thread: an image is decoded inside read(), when it is
+        # due, as a camera delivers it; FFmpeg's frame threads would go on decoding the next image
+        # in the background, on the cores the pose model and the encoder are using
+        threads = options.decode_threads if options.decode_threads is not None else (1 if options.realtime else 0)
+        params = [cv2.CAP_PROP_N_THREADS, threads] if threads > 0 else []
+        self._cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, params)
         ok, first = self._cap.read() if self._cap.isOpened() else (False, None)
         if not ok or first is None:
             self._cap.release()
