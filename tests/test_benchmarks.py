@@ -68,3 +68,25 @@ def test_bench_live_reports_the_pose_engine_and_accounts_for_every_frame(shared_
     for stage in ("pose", "encoder", "compute", "decision"):
         assert 0 < lat[stage]["p50"] <= lat[stage]["p95"]
     assert lat["compute"]["p50"] < lat["decision"]["p50"]     # the window fill is only in the decision
+    assert len(out["samples_ms"]["compute"]) == out["windows"]
+
+
+def test_pooled_live_runs_take_percentiles_over_every_sample():
+    from skelzs.tools.bench_pipeline import pool_live_runs
+
+    def run(video, engine, compute, dropped):
+        return {"video": video, "pose_engine": engine, "precision": "fp32", "frames_in": 100,
+                "dropped_capture": dropped, "windows": len(compute), "processed_fps": 30.0,
+                "latency_ms": {"compute": {"p95": max(compute)}},
+                "samples_ms": {"pose": [10.0] * 5, "encoder": [5.0] * len(compute), "compute": compute}}
+
+    runs = [run("a.avi", "litert", [10.0] * 19 + [100.0], 1), run("a.avi", "litert", [20.0] * 20, 2),
+            run("a.avi", "mediapipe", [30.0] * 20, 0)]
+    pooled = {row["pose_engine"]: row for row in pool_live_runs(runs)}
+    lit = pooled["litert"]
+    assert lit["runs"] == 2 and lit["windows"] == 40 and lit["dropped_capture"] == 3 and lit["frames_in"] == 200
+    assert lit["latency_ms"]["compute"]["n"] == 40
+    assert lit["latency_ms"]["compute"]["p50"] == 20.0          # 19 samples at 10, 20 at 20, one at 100
+    assert lit["latency_ms"]["compute"]["p95_by_run"] == [100.0, 20.0]
+    assert pooled["mediapipe"]["latency_ms"]["compute"]["p95"] == 30.0
+    assert all("samples_ms" not in r for r in runs)             # raw samples do not end up in the report

@@ -201,7 +201,34 @@ def bench_live(model, video: Path, *, max_persons: int = 2, stride: int = 8, loo
         "dropped_capture": c["dropped_capture"], "dropped_send": c["dropped_send"],
         "windows": c["windows"], "windows_skipped": c["windows_skipped"], "events": c["events"],
         "latency_ms": s["latency_ms"],
+        "samples_ms": {k: [round(x, 3) for x in stats.lat[k]] for k in ("pose", "encoder", "compute")},
     }
+
+
+def pool_live_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pool the per-window (and per-frame) latencies of repeated live runs of one configuration
+    (video, pose engine, precision): percentiles over all their samples, counts summed. The
+    ``samples_ms`` lists are taken out of the runs."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault((run["video"], run["pose_engine"], run.get("precision")), []).append(run)
+    pooled = []
+    for (video, engine, precision), group in groups.items():
+        row: dict[str, Any] = {"video": video, "pose_engine": engine, "precision": precision, "runs": len(group),
+                               "frames_in": sum(r["frames_in"] for r in group),
+                               "dropped_capture": sum(r["dropped_capture"] for r in group),
+                               "windows": sum(r["windows"] for r in group),
+                               "processed_fps": [r["processed_fps"] for r in group], "latency_ms": {}}
+        for stage in ("pose", "encoder", "compute"):
+            xs = np.concatenate([np.asarray(r["samples_ms"][stage], float) for r in group])
+            if xs.size:
+                row["latency_ms"][stage] = {"p50": round(float(np.percentile(xs, 50)), 2),
+                                            "p95": round(float(np.percentile(xs, 95)), 2), "n": int(xs.size),
+                                            "p95_by_run": [r["latency_ms"].get(stage, {}).get("p95") for r in group]}
+        pooled.append(row)
+    for run in runs:
+        run.pop("samples_ms", None)
+    return pooled
 
 
 # ----------------------------------------------------------------------------- replay
@@ -320,6 +347,9 @@ def register(bench_app: typer.Typer) -> None:
         pose_engines: str = typer.Option("litert,mediapipe", "--pose-engine",
                                          help="Pose engines to compare in the live runs (litert, mediapipe; "
                                               "comma-separated), run alternately."),
+        live_rounds: int = typer.Option(1, "--live-rounds",
+                                        help="Rounds of the live runs, in alternating order; latency "
+                                             "percentiles are pooled over the rounds (live_pooled)."),
     ) -> None:
         """MediaPipe live at 30 fps, replay windows/s by batch and precision, ZeroMQ hop cost."""
         from skelzs.assets import asset_path
@@ -350,8 +380,13 @@ def register(bench_app: typer.Typer) -> None:
                 vids = [video] if video else [data / "videos" / "mmaction2_test_video_structuralize_basketball.mp4",
                                               data / "videos" / "mmaction2_S001C001P001R001A001_rgb.avi"]
                 engines = [e.strip() for e in pose_engines.split(",") if e.strip()]
-                result["live"] = [dict(bench_live(m, v, loops=loops, engine=e), precision=p)
-                                  for v in vids if v.exists() for p, m in models.items() for e in engines]
+                configs = [(v, p, e) for v in vids if v.exists() for p in models for e in engines]
+                runs = []
+                for r in range(max(1, live_rounds)):
+                    for v, p, e in (configs if r % 2 == 0 else configs[::-1]):
+                        runs.append(dict(bench_live(models[p], v, loops=loops, engine=e), precision=p, round=r))
+                result["live_pooled"] = pool_live_runs(runs)
+                result["live"] = runs
         if json_out:
             print(json.dumps(result, indent=1))
             return
@@ -385,6 +420,16 @@ def register(bench_app: typer.Typer) -> None:
             for stage in ("pose", "capture", "hop", "buffer", "encoder", "matcher", "server", "compute", "decision"):
                 if stage in lat:
                     t.add_row(f"{stage} ms p50 / p95", f"{lat[stage]['p50']} / {lat[stage]['p95']}")
+            con.print(t)
+        if any(row["runs"] > 1 for row in result.get("live_pooled", [])):
+            t = Table(title="live, pooled over the rounds: latency ms p50 / p95")
+            for col in ("video", "pose engine", "precision", "runs", "windows", "dropped", "pose", "encoder", "compute"):
+                t.add_column(col)
+            for row in result["live_pooled"]:
+                lat = row["latency_ms"]
+                t.add_row(row["video"], row["pose_engine"], str(row["precision"]), str(row["runs"]), str(row["windows"]),
+                          f"{row['dropped_capture']} of {row['frames_in']}",
+                          *(f"{lat[k]['p50']} / {lat[k]['p95']}" if k in lat else "-" for k in ("pose", "encoder", "compute")))
             con.print(t)
         hn = result["host_noise"]
         con.print(f"host noise: a fixed {hn['p50_ms']} ms CPU job takes {hn['p95_ms']} ms at p95 "
