@@ -6,6 +6,7 @@ descriptor 2 directly, so these run ``skelzs`` as a subprocess and read everythi
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -48,3 +49,19 @@ def test_corrupt_skeleton_prints_path_line_reason(tmp_path):
     bad.write_text("3\n1\n")
     line = _one_error_line(_skelzs("inspect", bad))
     assert line.startswith(f"{bad}:3: ")
+
+
+def test_unknown_pose_engine_prints_exactly_one_line(shared_data):
+    video = shared_data / "videos" / "mmaction2_ntu_sample.avi"
+    line = _one_error_line(_skelzs("live", "--video", video, "--labels", LABELS, "--pose-engine", "gpu"))
+    assert line == "error: unknown pose engine 'gpu'; choose one of auto, litert, mediapipe"
+
+
+def test_a_live_run_with_the_litert_engine_prints_no_native_notices(shared_data):
+    """LiteRT announces its XNNPACK delegate on fd 2 when the landmark model loads; users see none."""
+    video = shared_data / "videos" / "mmaction2_ntu_sample.avi"
+    proc = _skelzs("live", "--video", video, "--labels", LABELS, "--no-realtime", "--no-view", "--json",
+                   "--pose-engine", "litert", "--pose-threads", "2", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "XNNPACK" not in proc.stderr and "Traceback" not in proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1])["kind"] == "end"

@@ -172,21 +172,22 @@ def test_presence_is_low_where_nobody_is(clip_frames):
     tracker.close()
 
 
-def test_bad_pose_bundles_and_engines_are_one_line_errors(tmp_path):
+@pytest.mark.parametrize("member, content, message", [
+    ("pose_detector.tflite", b"x", "cannot read pose_landmarks_detector.tflite"),               # not in the bundle
+    ("pose_landmarks_detector.tflite", b"not a flatbuffer", "cannot load pose_landmarks_detector.tflite"),
+])
+def test_bad_pose_bundles_are_one_line_errors(tmp_path, member, content, message):
+    bundle = tmp_path / "bad.task"
+    with zipfile.ZipFile(bundle, "w") as z:
+        z.writestr(member, content)
+    with pytest.raises(SourceError, match=message) as info:
+        LandmarkTracker(bundle)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_pose_engine_is_a_one_line_error():
     from skelzs.stream.sources.pose import PoseEstimator, PoseOptions
 
-    no_landmarks = tmp_path / "detector_only.task"
-    with zipfile.ZipFile(no_landmarks, "w") as z:
-        z.writestr("pose_detector.tflite", b"x")
-    with pytest.raises(SourceError, match="cannot read pose_landmarks_detector.tflite") as info:
-        LandmarkTracker(no_landmarks)
-    assert "\n" not in str(info.value)
-    garbage = tmp_path / "garbage.task"
-    with zipfile.ZipFile(garbage, "w") as z:
-        z.writestr("pose_landmarks_detector.tflite", b"not a flatbuffer")
-    with pytest.raises(SourceError, match="cannot load pose_landmarks_detector.tflite") as info:
-        LandmarkTracker(garbage)
-    assert "\n" not in str(info.value)
     with pytest.raises(SourceError, match="unknown pose engine") as info:
         PoseEstimator(PoseOptions(engine="tensorrt"))
     assert "\n" not in str(info.value)
