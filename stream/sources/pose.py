@@ -275,7 +275,6 @@ class PoseEstimator:
         self._few = 0            # consecutive multi frames with at most one person
         self._count = 0
         self._multi_last_ms = -1
-        self._probe_found = 0    # people the last finished probe saw
         self._probe_poses: list[TrackedPose] | None = None     # litert: a finished probe's people
         self._rois: list[RegionOfInterest] = []                  # litert: where to look next frame
         self.tracker = PersonTracker(o.track_distance, o.track_patience)
@@ -323,17 +322,13 @@ class PoseEstimator:
         except Exception as err:  # noqa: BLE001 - a failed probe must not stop the capture
             log.debug("pose probe failed: %s", err)
             return
-        if probe is not None:
-            self._probe_found = len(probe.pose_world_landmarks)
-            if self._probe_found > 1:
-                self._use_multi, self._few = True, 0
+        if probe is not None and len(probe.pose_world_landmarks) > 1:
+            self._use_multi, self._few = True, 0
 
     # ------------------------------------------------------------------ litert engine
-    def _find(self, rgb: np.ndarray, finder=None) -> list[TrackedPose]:
-        """PoseLandmarker (IMAGE mode) on a whole image: the people in it, with starting RoIs."""
-        finder = finder or self._finder
-        if finder is None:
-            return []
+    def _find(self, finder, rgb: np.ndarray) -> list[TrackedPose]:
+        """``finder`` (a PoseLandmarker in IMAGE mode) on a whole image: the people in it, with
+        starting RoIs."""
         result = finder.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb))
         return _poses_from_result(result, rgb.shape[1], rgb.shape[0])
 
@@ -341,11 +336,10 @@ class PoseEstimator:
         """Worker: the probe finder, whose MediaPipe threads run at the lowest CPU priority, so a
         probe takes only CPU time the frame path leaves idle."""
         try:
-            poses = self._find(rgb, self._probe_finder)
+            poses = self._find(self._probe_finder, rgb)
         except Exception as err:  # noqa: BLE001 - a failed probe must not stop the capture
             log.debug("pose probe failed: %s", err)
             return
-        self._probe_found = len(poses)
         self._probe_poses = poses
 
     def _detect_tracked(self, rgb: np.ndarray) -> list[TrackedPose]:
@@ -367,9 +361,11 @@ class PoseEstimator:
                 poses.append(pose)
         looked = not poses
         if looked:                          # nobody tracked (start, or lost): look now
-            poses = self._find(rgb)[: o.max_persons]
+            poses = self._find(self._finder, rgb)[: o.max_persons]
         self._rois = [p.next_roi for p in poses]
-        if (not looked and o.probe_every > 0 and len(poses) < o.max_persons and self._count % o.probe_every == 1
+        # the probe finder exists when probes are on (probe_every > 0) and more than one person is wanted
+        if (not looked and self._probe_finder is not None and len(poses) < o.max_persons
+                and self._count % o.probe_every == 1
                 and (self._probe is None or not self._probe.is_alive())):
             self._probe = threading.Thread(target=self._run_finder_probe, args=(rgb,), name="pose-probe",
                                            daemon=True)
