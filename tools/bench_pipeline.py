@@ -6,7 +6,8 @@
    processed fps, frames dropped at capture, per-stage latency, *compute latency* (a window's last
    frame grabbed → its event, window fill excluded) and *decision latency* (the window's first
    frame grabbed → its event, window fill included). Torch gets one thread (MediaPipe has the
-   other core), the fair split on a 2-core machine. Once per ``--precision``.
+   other core), the fair split on a 2-core machine. Once per ``--precision`` and ``--pose-engine``,
+   over ``--live-rounds`` rounds in alternating order, with latencies pooled per configuration.
 2. **replay**: recordings (the real NTU/PKU files) pushed as fast as possible through the same
    pipeline (``live=False``: every window encoded): fp32 with one window per encoder call and with
    batching (the backend's preferred batch, 64 on a CPU), and each other ``--precision`` (int8)
