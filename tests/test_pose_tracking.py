@@ -16,6 +16,7 @@ import sys
 import threading
 import zipfile
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -31,17 +32,21 @@ CLIP = "mmaction2_S001C001P001R001A001_rgb.avi"
 
 
 @pytest.fixture(scope="module")
-def clip_frames(shared_data: Path) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(shared_data / "videos" / CLIP))
-    frames = []
-    while True:
-        ok, img = cap.read()
-        if not ok:
-            break
-        frames.append(img)
-    cap.release()
-    assert len(frames) == 103
-    return frames
+def clip_frames(shared_data: Path):
+    """The clip's frames, decoded on demand (``clip_frames(n)``: the first n; 103 in all). Not
+    cached: 103 decoded 1080p frames would hold 640 MB for the whole module."""
+    def read(n: int | None = None) -> Iterator[np.ndarray]:
+        cap = cv2.VideoCapture(str(shared_data / "videos" / CLIP))
+        try:
+            while n is None or n > 0:
+                ok, img = cap.read()
+                if not ok:
+                    return
+                yield img
+                n = None if n is None else n - 1
+        finally:
+            cap.release()
+    return read
 
 
 @pytest.mark.parametrize("angle_deg", [0.0, 30.0, 90.0, -135.0, 180.0])
@@ -83,16 +88,18 @@ def test_tracked_engine_agrees_with_poselandmarker_on_real_frames(clip_frames):
         with PoseEstimator(PoseOptions(max_persons=1, engine=engine, smoothing=False)) as est:
             assert est.engine == engine
             joints, image = [], []
-            for i, img in enumerate(clip_frames):
+            for i, img in enumerate(clip_frames()):
                 people = est.estimate(img, i / 30.0)
                 assert len(people) == 1, f"{engine}: frame {i}"
                 joints.append(people[0].joints)
                 image.append(people[0].image_points)
             out[engine] = np.stack(joints), np.stack(image)
+            width = img.shape[1]
+    assert len(out["litert"][0]) == 103
     d = np.linalg.norm(out["litert"][0] - out["mediapipe"][0], axis=-1)
     assert d.mean() <= 0.03 and np.percentile(d, 95) <= 0.06, (d.mean(), np.percentile(d, 95))
     px = np.linalg.norm(out["litert"][1] - out["mediapipe"][1], axis=-1)
-    assert np.median(px) <= 0.01 * clip_frames[0].shape[1], np.median(px)     # ≤ 1% of the width
+    assert np.median(px) <= 0.01 * width, np.median(px)     # ≤ 1% of the width
 
 
 def test_poselandmarker_only_finds_people_the_landmark_model_tracks_them(shared_data):
@@ -149,13 +156,15 @@ def _nice(tid: str) -> int:
 def test_a_lost_person_is_found_again(clip_frames):
     from skelzs.stream.sources.pose import PoseEstimator, PoseOptions
 
+    frames = list(clip_frames(7))
+
     with PoseEstimator(PoseOptions(max_persons=1, engine="litert")) as est:
         for i in range(5):
-            assert len(est.estimate(clip_frames[i], i / 30.0)) == 1
+            assert len(est.estimate(frames[i], i / 30.0)) == 1
         assert est._rois
-        assert est.estimate(np.zeros_like(clip_frames[0]), 5 / 30.0) == []     # nobody: track lost
+        assert est.estimate(np.zeros_like(frames[0]), 5 / 30.0) == []     # nobody: track lost
         assert est._rois == []
-        again = est.estimate(clip_frames[6], 6 / 30.0)
+        again = est.estimate(frames[6], 6 / 30.0)
         assert len(again) == 1 and np.isfinite(again[0].joints).all()
 
 
@@ -164,7 +173,7 @@ def test_presence_is_low_where_nobody_is(clip_frames):
     from skelzs.assets import asset_path
 
     tracker = LandmarkTracker(asset_path("pose_landmarker.task"), threads=1)
-    img = cv2.cvtColor(clip_frames[0], cv2.COLOR_BGR2RGB)
+    img = cv2.cvtColor(next(clip_frames(1)), cv2.COLOR_BGR2RGB)
     black = np.zeros_like(img)
     roi = RegionOfInterest(img.shape[1] / 2, img.shape[0] / 2, img.shape[0] * 0.8, 0.0)
     assert tracker.track(black, roi).presence < 0.5
