@@ -200,3 +200,44 @@ def test_unknown_pose_engine_is_a_one_line_error():
     with pytest.raises(SourceError, match="unknown pose engine") as info:
         PoseEstimator(PoseOptions(engine="tensorrt"))
     assert "\n" not in str(info.value)
+
+
+def test_one_of_two_people_lost_is_looked_for_again_on_that_frame(shared_data):
+    """Two players; on frame 5 the landmark model's presence for the left one is forced below the
+    tracking confidence (a momentary dip, as OpenCV 5.1's slightly different crops gave it on
+    frame 8, presence 0.46; PoseLandmarker finds that player on frame 5). As
+    MediaPipe's tracking graph does, PoseLandmarker looks again on that very frame, on the frame
+    thread, so both players stay in view with their ids; before, the lost player waited for a
+    probe and stayed lost for 15 frames or more."""
+    import dataclasses
+
+    from skelzs.stream.sources.pose import PoseOptions, PoseSource
+    from skelzs.stream.sources.video import VideoOptions, VideoSource
+
+    video = shared_data / "videos" / "mmaction2_test_video_structuralize_basketball.mp4"
+    finds: list[int] = []
+    frame = 0
+    with PoseSource(VideoSource(VideoOptions(video, realtime=False, max_frames=8)),
+                    PoseOptions(max_persons=2, engine="litert")) as src:
+        est = src.estimator
+        find, track = est._finder.detect, est._landmarks.track
+        calls = {"n": 0}
+
+        def counted_find(image):
+            assert threading.current_thread() is threading.main_thread()
+            finds.append(frame)
+            return find(image)
+
+        def dipping_track(rgb, roi):
+            pose = track(rgb, roi)
+            calls["n"] += 1
+            if frame == 5 and calls["n"] % 2 == 1:       # the first tracked player on frame 5
+                pose = dataclasses.replace(pose, presence=0.1)
+            return pose
+        est._finder.detect, est._landmarks.track = counted_find, dipping_track
+        ids = []
+        for f in src:
+            ids.append(tuple(p.person for p in f.persons))
+            frame = f.frame + 1
+    assert finds == [0, 5], finds                       # the first frame, and the frame of the dip
+    assert ids == [(0, 1)] * 8, ids

@@ -8,7 +8,8 @@
     the same landmark model from the same ``.task`` bundle, run by LiteRT on ``threads`` threads
     (MediaPipe runs it on one, and its Python API has no setting for that). Measured on the 2-core
     CPU: 10 ms vs 20 ms per frame (p50), NTU-25 joints within 0.9 cm of PoseLandmarker's own.
-    PoseLandmarker runs again on the frame's path only when nobody is tracked any more.
+    PoseLandmarker runs again on the frame's path only on a frame where a tracked person was
+    lost (presence below the tracking confidence), as MediaPipe's own tracking graph does.
   - ``mediapipe``: PoseLandmarker in VIDEO mode on every frame.
 
 * Up to ``max_persons`` poses per image; :class:`PersonTracker` keeps person ids stable from frame
@@ -207,7 +208,7 @@ class PoseEstimator:
     Engines (``PoseOptions.engine``):
 
     * ``"litert"``: PoseLandmarker (IMAGE mode, ``max_persons`` poses) finds people, on the frame
-      thread when nobody is tracked and as a probe on a worker thread every ``probe_every`` frames
+      thread when nobody is tracked or a tracked person was just lost, and as a probe on a worker thread every ``probe_every`` frames
       while fewer than ``max_persons`` are; :class:`~skelzs.stream.sources.pose_tracking.LandmarkTracker`
       follows each one from frame to frame with the same landmark model on ``threads`` threads.
     * ``"mediapipe"``: PoseLandmarker (VIDEO mode) on every frame, its landmark model on one thread.
@@ -354,14 +355,21 @@ class PoseEstimator:
                 if len(rois) < o.max_persons and not any(_same_person(p.next_roi, r) for r in rois):
                     rois.append(p.next_roi)
         poses: list[TrackedPose] = []
+        lost = False
         for roi in rois:
             pose = self._landmarks.track(rgb, roi)
-            if pose.presence >= o.min_tracking_confidence and not any(_same_person(pose.next_roi, q.next_roi)
-                                                                     for q in poses):
+            if pose.presence < o.min_tracking_confidence:
+                lost = True
+            elif not any(_same_person(pose.next_roi, q.next_roi) for q in poses):
                 poses.append(pose)
-        looked = not poses
-        if looked:                          # nobody tracked (start, or lost): look now
-            poses = self._find(self._finder, rgb)[: o.max_persons]
+        # As MediaPipe's tracking graph does: a pose whose presence fell below the tracking
+        # confidence is looked for again on this very frame, also while others are still tracked
+        # (left to a probe, a lost person stayed lost for probe_every frames or more).
+        looked = not poses or lost
+        if looked:
+            for p in self._find(self._finder, rgb):
+                if len(poses) < o.max_persons and not any(_same_person(p.next_roi, q.next_roi) for q in poses):
+                    poses.append(p)
         self._rois = [p.next_roi for p in poses]
         # the probe finder exists when probes are on (probe_every > 0) and more than one person is wanted
         if (not looked and self._probe_finder is not None and len(poses) < o.max_persons
