@@ -17,10 +17,17 @@ An empty person slot stays all zeros.
   left->right shoulder vector rotated onto +x.
 * ``stream``   one live window: per-frame spine-shoulder centring and the ``frame50`` rotation,
   no resizing (the last ``T`` frames; a shorter window is zero-padded at the end).
+* ``body``     one live window for any 3-D skeleton source, monocular pose included: per-frame
+  SpineBase centring (MediaPipe's world origin is the hip midpoint), each person scaled to a
+  0.5 m median torso, no rotation (its angle would come from depth, which monocular pose
+  estimates worst). View and depth robustness come from training augmentation
+  (:mod:`skelzs.train.augment`), which works on ``raw`` windows.
+* ``raw``      the last ``T`` frames as they are (camera space, metres), zero-padded.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -33,6 +40,9 @@ __all__ = [
     "ctrgcn64",
     "agcn",
     "stream",
+    "body",
+    "raw",
+    "normalize_body",
     "resize_time",
     "center_per_frame",
     "rotate_shoulders_to_x",
@@ -233,9 +243,49 @@ def stream(seq: SkeletonSequence, num_frames: int) -> np.ndarray:
     return _to_ctvm(out)
 
 
+BODY_TORSO_M = 0.5   # the torso length (SpineBase -> SpineShoulder) every person is scaled to
+
+
+def _last_frames(seq: SkeletonSequence, num_frames: int) -> np.ndarray:
+    """The last ``num_frames`` frames, (T, 2, 25, 3) float64, zero-padded at the end."""
+    x = _persons2(seq)[-num_frames:] if num_frames > 0 else _persons2(seq)[:0]
+    out = np.zeros((num_frames,) + x.shape[1:])
+    out[: x.shape[0]] = x
+    return out
+
+
+def normalize_body(x: np.ndarray) -> np.ndarray:
+    """``body`` on arrays: (..., T, M, V, 3) camera-space joints -> the same shape, each person
+    centred on its SpineBase in every frame and scaled to a median torso of ``BODY_TORSO_M``.
+    Absent persons and frames stay zero. Used by the ``body`` pipeline and by training, after
+    augmentation, so both see the same function."""
+    x = np.asarray(x, np.float64)
+    present = np.any(x != 0, axis=(-1, -2))                                   # (..., T, M)
+    centred = np.where(present[..., None, None], x - x[..., SPINE_BASE:SPINE_BASE + 1, :], 0.0)
+    torso = np.linalg.norm(centred[..., SPINE_SHOULDER, :], axis=-1)           # (..., T, M)
+    torso = np.where(present, torso, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)                        # an absent person
+        median = np.nanmedian(torso, axis=-2)                                  # (..., M)
+    median = np.where(np.isfinite(median) & (median > 1e-3), median, BODY_TORSO_M)
+    return centred * (BODY_TORSO_M / median)[..., None, :, None, None]
+
+
+def body(seq: SkeletonSequence, num_frames: int) -> np.ndarray:
+    """One live window, ``normalize_body`` of its last ``T`` frames (see the module docstring)."""
+    return _to_ctvm(normalize_body(_last_frames(seq, num_frames)))
+
+
+def raw(seq: SkeletonSequence, num_frames: int) -> np.ndarray:
+    """The last ``T`` frames unchanged (camera space, metres): what training augments."""
+    return _to_ctvm(_last_frames(seq, num_frames))
+
+
 PIPELINES: dict[str, Callable[[SkeletonSequence, int], np.ndarray]] = {
     "frame50": frame50,
     "ctrgcn64": ctrgcn64,
     "agcn": agcn,
     "stream": stream,
+    "body": body,
+    "raw": raw,
 }
