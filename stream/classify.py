@@ -1,7 +1,12 @@
 """Whole-recording zero-shot classification (``skelzs classify``): each recording (or each
 labelled PKU-MMD segment) is preprocessed exactly as the checkpoint was trained
 (``PIPELINES[checkpoint preprocess]``, e.g. PGFA/SMIE's 50-frame resize), encoded in one
-batched call, and ranked against the label texts by ``softmax(logit_scale · cos)``."""
+batched call, and ranked against the label texts by ``softmax(logit_scale · cos)``.
+
+A checkpoint trained on live windows (its ``preprocess`` is a window normalization such as
+``body``) sees a recording as the live buffer would: sliding windows at the checkpoint's fps
+(:func:`skelzs.stream.preprocess.sliding_windows`), each normalized, their embeddings averaged
+(and re-normalized) into the recording's embedding."""
 
 from __future__ import annotations
 
@@ -14,16 +19,14 @@ from skelzs.stream.matcher import softmax
 from skelzs.stream.pipeline import normalizer_for, window_config_for
 from skelzs.stream.sources.replay import load_recording
 
-__all__ = ["classify_recordings"]
+__all__ = ["classify_recordings", "classify_sequences"]
 
 
 def classify_recordings(model, labels: list[str], paths: list[Path], *, template: str | None = None,
                         top_k: int = 3, threshold: float | None = None, pku_labels: Path | None = None,
                         max_batch: int | None = None) -> list[dict[str, Any]]:
     """One result per recording (or per PKU segment with ``pku_labels``): label, score, top-k."""
-    cfg = window_config_for(model)
-    normalize = normalizer_for(model, live=False)
-    items: list[tuple[dict[str, Any], np.ndarray]] = []
+    seqs: list[tuple[dict[str, Any], Any]] = []
     for path in paths:
         seq = load_recording(path)
         base = {"path": str(path), "frames": seq.num_frames}
@@ -34,20 +37,56 @@ def classify_recordings(model, labels: list[str], paths: list[Path], *, template
 
             for seg, clip in cut_pku_clips(seq, read_pku_labels(pku_labels)):
                 row = dict(base, start=seg.start, end=seg.end, action=seg.label - 1, frames=clip.num_frames)
-                items.append((row, normalize(clip.with_persons(cfg.persons), cfg.frames)))
+                seqs.append((row, clip))
         else:
-            items.append((base, normalize(seq.with_persons(cfg.persons), cfg.frames)))
+            seqs.append((base, seq))
+    return classify_sequences(model, labels, seqs, template=template, top_k=top_k, threshold=threshold,
+                              max_batch=max_batch)
+
+
+def classify_sequences(model, labels: list[str], seqs: list[tuple[dict[str, Any], Any]], *,
+                       template: str | None = None, top_k: int = 3, threshold: float | None = None,
+                       max_batch: int | None = None) -> list[dict[str, Any]]:
+    """``classify_recordings`` on sequences in memory: ``(row, SkeletonSequence)`` pairs, each row
+    returned with ``label``, ``score``, ``cosine``, ``topk`` added."""
+    from skelzs.stream.preprocess import WINDOW_NORMALIZERS, normalize_windows, sliding_windows
+
+    cfg = window_config_for(model)
+    windowed = getattr(model, "preprocess", None) in WINDOW_NORMALIZERS
+    if windowed:
+        def normalize(seq, frames):  # (k, 3, T, V, M): the recording's windows
+            return normalize_windows(sliding_windows(seq, frames, cfg.fps), model.preprocess)
+    else:
+        normalize = normalizer_for(model, live=False)
+    items = [(row, normalize(seq.with_persons(cfg.persons), cfg.frames)) for row, seq in seqs]
     text = model.encode_text(labels, template)
     scale = float(getattr(model, "logit_scale", 1.0))
     k = min(top_k, len(labels))
     out: list[dict[str, Any]] = []
     max_batch = int(max_batch or getattr(model, "preferred_batch", 64))
+    if windowed:  # one item per recording, its windows' embeddings averaged
+        groups = [[x] if x.ndim == 4 else list(x) for _, x in items]
+        flat = np.stack([w for g in groups for w in g]).astype(np.float32)
+        bounds = np.cumsum([0] + [len(g) for g in groups])
+        if getattr(model, "supports_embeddings", True):
+            embs = np.concatenate([np.asarray(model.encode_skeleton(flat[i: i + max_batch]), np.float32)
+                                   for i in range(0, len(flat), max_batch)])
+            mean = np.stack([embs[a:b].mean(0) for a, b in zip(bounds[:-1], bounds[1:])])
+            mean /= np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
+            all_sims = mean @ np.asarray(text, np.float32).T
+        else:  # class-conditional scores: averaged over the windows
+            sc = np.concatenate([np.asarray(model.score(flat[i: i + max_batch], text), np.float32)
+                                 for i in range(0, len(flat), max_batch)])
+            all_sims = np.stack([sc[a:b].mean(0) for a, b in zip(bounds[:-1], bounds[1:])])
     for i in range(0, len(items), max_batch):
         chunk = items[i: i + max_batch]
-        batch = np.stack([x for _, x in chunk]).astype(np.float32)
-        if getattr(model, "supports_embeddings", True):
+        if windowed:
+            sims = all_sims[i: i + max_batch]
+        elif getattr(model, "supports_embeddings", True):
+            batch = np.stack([x for _, x in chunk]).astype(np.float32)
             sims = np.asarray(model.encode_skeleton(batch), np.float32) @ np.asarray(text, np.float32).T
         else:
+            batch = np.stack([x for _, x in chunk]).astype(np.float32)
             sims = np.asarray(model.score(batch, text), np.float32)
         probs = softmax(scale * sims.astype(np.float64))
         for (row, _), s, p in zip(chunk, sims, probs):

@@ -1,9 +1,10 @@
 """One entry point for every skeleton file format: detect, load, save.
 
 ``.skeleton`` -> NTU RGB+D (:mod:`~skelzs.stream.ntu`); ``.npz`` -> the project layout
-(:mod:`~skelzs.stream.npzio`); ``.txt`` -> PKU-MMD skeleton (:mod:`~skelzs.stream.pku`). Files
-with another suffix are recognised by content (zip magic; first line a single integer = NTU;
-150 values = PKU).
+(:mod:`~skelzs.stream.npzio`) or, holding ``joints_mm``, PKU-MMD (:mod:`~skelzs.stream.pku_npz`);
+``.bvh`` -> motion capture (:mod:`~skelzs.stream.bvh`); ``.txt`` -> by its first line: 150 values
+PKU-MMD, 61 values UTKinect, 4 values MSR Action3D (:mod:`~skelzs.stream.kinect_v1`). Files with
+another suffix are recognised by content (zip magic; first line a single integer = NTU).
 """
 
 from __future__ import annotations
@@ -15,14 +16,27 @@ from skelzs.stream.skeleton import SkeletonSequence
 
 __all__ = ["FORMATS", "detect_format", "load_sequence", "save_sequence"]
 
-FORMATS = ("ntu", "pku", "npz")
-_SUFFIX = {".skeleton": "ntu", ".npz": "npz", ".txt": "pku"}
+FORMATS = ("ntu", "pku", "npz", "pku_npz", "utkinect", "msr", "bvh")
+_SUFFIX = {".skeleton": "ntu", ".npz": "npz", ".txt": "pku", ".bvh": "bvh"}
+_TXT_BY_VALUES = {150: "pku", 61: "utkinect", 4: "msr"}
 
 
 def detect_format(path: str | Path) -> str:
-    """``"ntu"``, ``"pku"`` or ``"npz"``, from the suffix or else the first bytes."""
+    """One of :data:`FORMATS`, from the suffix (and a ``.txt``'s first line, an ``.npz``'s arrays)
+    or else the first bytes."""
     p = Path(path)
     fmt = _SUFFIX.get(p.suffix.lower())
+    if fmt == "npz":
+        from skelzs.stream.pku_npz import is_pku_npz
+
+        return "pku_npz" if is_pku_npz(p) else "npz"
+    if fmt == "txt_probe" or fmt == "pku":
+        try:
+            with open(p, "rb") as f:
+                first = f.readline(65536).split()
+        except OSError as err:
+            raise SkeletonFormatError(path, None, f"cannot read file: {err.strerror or err}") from None
+        return _TXT_BY_VALUES.get(len(first), "pku")  # anything else: the PKU reader names the problem
     if fmt is not None:
         return fmt
     try:
@@ -35,8 +49,8 @@ def detect_format(path: str | Path) -> str:
     first = head.split(b"\n", 1)[0].split()
     if len(first) == 1 and first[0].isdigit():
         return "ntu"
-    if len(first) == 150:
-        return "pku"
+    if len(first) in _TXT_BY_VALUES:
+        return _TXT_BY_VALUES[len(first)]
     raise SkeletonFormatError(path, 1, "unknown skeleton format (expected .skeleton, PKU-MMD .txt or .npz)")
 
 
@@ -54,6 +68,22 @@ def load_sequence(path: str | Path, persons: int = 2) -> SkeletonSequence:
         from skelzs.stream.pku import read_pku_skeleton
 
         return read_pku_skeleton(path).with_persons(persons)
+    if fmt == "pku_npz":
+        from skelzs.stream.pku_npz import read_pku_npz
+
+        return read_pku_npz(path).with_persons(persons)
+    if fmt == "utkinect":
+        from skelzs.stream.kinect_v1 import read_utkinect
+
+        return read_utkinect(path).with_persons(persons)
+    if fmt == "msr":
+        from skelzs.stream.kinect_v1 import read_msr_action3d
+
+        return read_msr_action3d(path).with_persons(persons)
+    if fmt == "bvh":
+        from skelzs.stream.bvh import load_bvh
+
+        return load_bvh(path).with_persons(persons)
     from skelzs.stream.npzio import load_npz
 
     return load_npz(path)

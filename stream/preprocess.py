@@ -43,6 +43,9 @@ __all__ = [
     "body",
     "raw",
     "normalize_body",
+    "WINDOW_NORMALIZERS",
+    "normalize_windows",
+    "sliding_windows",
     "resize_time",
     "center_per_frame",
     "rotate_shoulders_to_x",
@@ -279,6 +282,38 @@ def body(seq: SkeletonSequence, num_frames: int) -> np.ndarray:
 def raw(seq: SkeletonSequence, num_frames: int) -> np.ndarray:
     """The last ``T`` frames unchanged (camera space, metres): what training augments."""
     return _to_ctvm(_last_frames(seq, num_frames))
+
+
+#: pipelines whose per-window step is an array function, so training can run it on (augmented)
+#: ``raw`` windows batch by batch: name -> function on (..., T, M, V, 3)
+WINDOW_NORMALIZERS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"body": normalize_body}
+
+
+def normalize_windows(x: np.ndarray, name: str) -> np.ndarray:
+    """``WINDOW_NORMALIZERS[name]`` on a batch of ``raw`` windows (N, 3, T, V, M) -> float32, same shape."""
+    j = np.asarray(x).transpose(0, 2, 4, 3, 1)
+    return np.ascontiguousarray(WINDOW_NORMALIZERS[name](j).transpose(0, 4, 1, 3, 2), np.float32)
+
+
+def sliding_windows(seq: SkeletonSequence, frames: int, fps: float, stride: int | None = None) -> np.ndarray:
+    """A whole recording as the live buffer would cut it: resampled to ``fps`` (nearest frame),
+    ``frames``-long windows every ``stride`` frames (default ``frames // 4``), the last one ending
+    at the recording's end; a recording shorter than a window gives one window, its edge frames
+    repeated. Raw float32 ``(N, 3, frames, V, M)``."""
+    j = np.asarray(seq.joints, np.float32)
+    n = j.shape[0]
+    src = np.minimum(np.rint(np.arange(0.0, n / float(seq.fps), 1.0 / fps) * seq.fps).astype(np.int64), n - 1)
+    j = j[src]
+    n = j.shape[0]
+    stride = max(1, stride or frames // 4)
+    if n <= frames:
+        starts = [-((frames - n) // 2)]
+    else:
+        starts = list(range(0, n - frames + 1, stride))
+        if starts[-1] != n - frames:
+            starts.append(n - frames)
+    idx = np.clip(np.asarray(starts)[:, None] + np.arange(frames)[None], 0, n - 1)
+    return np.ascontiguousarray(j[idx].transpose(0, 4, 1, 3, 2))
 
 
 PIPELINES: dict[str, Callable[[SkeletonSequence, int], np.ndarray]] = {

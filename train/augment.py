@@ -30,7 +30,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["AugmentConfig", "AUGMENTATIONS", "augment_raw_windows", "mirror_class_map", "NTU25_MIRROR"]
+__all__ = ["AugmentConfig", "AUGMENTATIONS", "augment_raw_windows", "mirror_class_map", "NTU25_MIRROR",
+           "WindowTransform"]
 
 _LEFT = [4, 5, 6, 7, 12, 13, 14, 15, 21, 22]
 _RIGHT = [8, 9, 10, 11, 16, 17, 18, 19, 23, 24]
@@ -161,3 +162,25 @@ def augment_raw_windows(x: np.ndarray, labels: np.ndarray, rng: np.random.Genera
 
     j = np.where(present[..., None, None], j, 0.0)
     return j.transpose(0, 4, 1, 3, 2).astype(np.float32), labels
+
+
+@dataclass
+class WindowTransform:
+    """``raw`` windows -> model input, batch by batch: augmentation (training only), then the
+    checkpoint's window normalization (:data:`skelzs.stream.preprocess.WINDOW_NORMALIZERS`).
+
+    The random stream of a batch is a pure function of ``seed`` and the batch's sample rows, so
+    a resumed run sees the same augmented batches as an uninterrupted one."""
+
+    normalize: str = "body"
+    augment: AugmentConfig | None = None
+    mirror_classes: np.ndarray | None = None
+    seed: int = 0
+
+    def __call__(self, x: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from skelzs.stream.preprocess import normalize_windows
+
+        if self.augment is not None:
+            rng = np.random.default_rng([self.seed, len(rows), *np.asarray(rows[:16], np.int64).tolist()])
+            x, labels = augment_raw_windows(x, labels, rng, self.augment, self.mirror_classes)
+        return normalize_windows(x, self.normalize), labels

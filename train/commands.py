@@ -32,8 +32,17 @@ def _load_config_file(path: Optional[Path]) -> dict:
 
 
 def prepare_cmd(
-    dataset: str = typer.Argument(..., help=DATASET_HELP),
-    raw: Path = typer.Option(..., "--raw", help="Raw release folder (.skeleton files; PKU-MMD Data/Label/Split; own folder)."),
+    dataset: str = typer.Argument(..., help=DATASET_HELP + " | mix (several real sources + the procedural "
+                                  "library as live-style raw windows: see `skelzs.train.prepare_mix`)"),
+    raw: Optional[Path] = typer.Option(None, "--raw", help="Raw release folder (.skeleton files; PKU-MMD Data/Label/Split; own folder)."),
+    source: list[str] = typer.Option([], "--source", help="mix only, repeatable: KIND=PATH with KIND one of "
+                                     "pku, utkinect, msr, bvh, synth."),
+    fps: float = typer.Option(15.0, "--fps", help="mix only: window frame rate."),
+    stride: int = typer.Option(10, "--stride", help="mix only: frames between windows of one segment."),
+    max_windows: list[str] = typer.Option(["bvh=150"], "--max-windows", help="mix only, repeatable: KIND=N caps "
+                                          "the training windows of one class from one source."),
+    normalize: str = typer.Option("body", "--normalize", help="mix only: the window normalization fit applies."),
+    seed: int = typer.Option(0, "--seed", help="mix only: seed of the --max-windows choice."),
     out: Path = typer.Option(..., "--out", help="Output folder for the prepared arrays and dataset.json."),
     pipeline: str = typer.Option("frame50", "--pipeline", help="Preprocessing: frame50 (PGFA/SMIE), ctrgcn64, agcn."),
     frames: Optional[int] = typer.Option(None, "--frames", help="Frames per sample (default: the pipeline's own)."),
@@ -45,6 +54,11 @@ def prepare_cmd(
     from skelzs.train.prepare import PrepareOptions, prepare
 
     dataset = dataset.lower()
+    if dataset == "mix":
+        _prepare_mix(source, out, fps, frames or 40, stride, max_windows, normalize, dtype, seed, force)
+        return
+    if raw is None:
+        raise SkelzsError(f"prepare {dataset}: --raw is required")
     if dataset == "pku51":
         dataset = "pku"
     rep = prepare(PrepareOptions(dataset=dataset, raw=raw, out=out, pipeline=pipeline, frames=frames,
@@ -57,6 +71,41 @@ def prepare_cmd(
     chk = rep.count_check
     if chk.get("status") not in (None, "not applicable"):
         typer.echo(f"  official count check: {chk['status']} (expected {chk.get('expected')}, found {chk.get('found')})")
+
+
+def _int_list(text: Optional[str], option: str) -> Optional[tuple[int, ...]]:
+    if not text:
+        return None
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise SkelzsError(f"{option} {text!r}: expected comma-separated integers") from None
+
+
+def _prepare_mix(source, out, fps, frames, stride, max_windows, normalize, dtype, seed, force) -> None:
+    from skelzs.train.prepare_mix import MixOptions, prepare_mix
+
+    pairs = []
+    for spec in source:
+        kind, sep, path = spec.partition("=")
+        if not sep or not path:
+            raise SkelzsError(f"--source {spec!r}: expected KIND=PATH")
+        pairs.append((kind.strip().lower(), Path(path)))
+    caps = {}
+    for spec in max_windows:
+        kind, sep, n = spec.partition("=")
+        if not sep or not n.strip().isdigit():
+            raise SkelzsError(f"--max-windows {spec!r}: expected KIND=N")
+        caps[kind.strip().lower()] = int(n)
+    max_windows = caps
+    rep = prepare_mix(MixOptions(sources=pairs, out=out, fps=fps, frames=frames, stride=stride,
+                                 max_windows=max_windows, normalize=normalize, dtype=dtype, seed=seed, force=force))
+    typer.echo(f"{rep.out}: {rep.num_samples} windows in {rep.seconds:.1f} s; {len(rep.skipped)} files skipped")
+    for kind, info in rep.per_source.items():
+        typer.echo(f"  {kind}: {info['recordings']} recordings, {info['windows']} windows "
+                   f"({info['test_windows']} test side), {len(info['classes'])} classes")
+    for c in rep.skipped:
+        typer.echo(f"  skipped {c['file']}: {c['error']}")
 
 
 def fit_cmd(
@@ -72,6 +121,8 @@ def fit_cmd(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Global batch (PGFA 128)."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Base learning rate (PGFA 0.05; 0.005 on NTU-120)."),
     warmup_epochs: Optional[int] = typer.Option(None, "--warmup-epochs", help="Linear warm-up epochs (PGFA 5)."),
+    lr_steps: Optional[str] = typer.Option(None, "--lr-steps", help="Epochs where the lr drops x0.1, e.g. '6,8' "
+                                           "(PGFA 50,80)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last/ (exact resume)."),
     select_on: str = typer.Option("val", "--select-on", help="val: held-out seen classes pick the epoch (default); "
                                   "test: best test epoch, as the papers report; last: the final epoch."),
@@ -80,6 +131,8 @@ def fit_cmd(
     workers: int = typer.Option(0, "--workers", help="Data-loader processes (0: read the memory map in the main "
                                 "process, fastest while the arrays fit in the page cache)."),
     seed: int = typer.Option(0, "--seed"),
+    augment: str = typer.Option("none", "--augment", help="Augmentation of raw windows (datasets prepared with "
+                                "--pipeline raw, e.g. `prepare mix`): none | monocular | view."),
     align: str = typer.Option("batch", "--align", help="Alignment for the final report: none | batch | online."),
 ) -> None:
     """Train a zero-shot method on a split, then evaluate the selected checkpoint."""
@@ -89,7 +142,9 @@ def fit_cmd(
                         class_text=str(class_text) if class_text else None, template=template,
                         text_encoder=text_encoder, config=_load_config_file(config), epochs=epochs,
                         batch_size=batch_size, lr=lr, warmup_epochs=warmup_epochs, resume=resume,
-                        select_on=select_on, device=device, precision=precision, workers=workers, seed=seed))
+                        lr_steps=_int_list(lr_steps, "--lr-steps"),
+                        select_on=select_on, device=device, precision=precision, workers=workers, seed=seed,
+                        augment=augment))
     import os
 
     if int(os.environ.get("RANK", 0)) != 0:
@@ -219,8 +274,34 @@ def splits_cmd(dataset: Optional[str] = typer.Argument(None, help="Only this dat
     Console().print(f"aliases: {aliases}")
 
 
+def eval_real_cmd(
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Checkpoint folder (default: assets/default)."),
+    data: Path = typer.Option(Path("../shared/data"), "--data", help="The shared research data folder."),
+    backend: str = typer.Option("onnxruntime", "--backend", help="onnxruntime | torch"),
+    mediapipe_cache: Optional[Path] = typer.Option(None, "--mediapipe-cache", help="An .npz to keep the clip's "
+                                                   "MediaPipe skeletons in (made on the first run)."),
+    skip: list[str] = typer.Option([], "--skip", help="Rows to leave out: pku, utkinect, msr, ntu, mediapipe."),
+    out: Optional[Path] = typer.Option(None, "--json", help="Write the full result (predictions included) here."),
+) -> None:
+    """Accuracy on real recordings held out from training (PKU-MMD val, UTKinect, MSR, NTU, MediaPipe)."""
+    from skelzs.train.eval_real import EvalRealOptions, eval_real, format_table
+
+    if checkpoint is None:
+        from skelzs.assets import asset_path
+
+        checkpoint = asset_path("default")
+    if not data.is_dir():
+        raise SkelzsError(f"--data {data}: folder not found")
+    res = eval_real(EvalRealOptions(checkpoint=checkpoint, data=data, backend=backend, mediapipe_cache=mediapipe_cache,
+                                    skip=tuple(skip), out=out))
+    typer.echo(format_table(res))
+    if res.get("unseen_classes"):
+        typer.echo(f"classes never trained (zero-shot): {', '.join(res['unseen_classes'])}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("prepare")(prepare_cmd)
     app.command("fit")(fit_cmd)
     app.command("eval")(eval_cmd)
+    app.command("eval-real")(eval_real_cmd)
     app.command("splits")(splits_cmd)

@@ -128,6 +128,20 @@ class PreparedDataset:
         return str(self.manifest["pipeline"])
 
     @property
+    def window_normalization(self) -> str | None:
+        """For a dataset of ``raw`` windows, the normalization the model input gets batch by
+        batch (after augmentation) and the checkpoint's pipeline: the manifest's ``normalize``."""
+        return self.manifest.get("normalize") if self.pipeline == "raw" else None
+
+    def input_transform(self):
+        """The evaluation-time transform of this dataset's stored arrays (None: stored as input)."""
+        if self.window_normalization is None:
+            return None
+        from skelzs.train.augment import WindowTransform
+
+        return WindowTransform(normalize=self.window_normalization)
+
+    @property
     def train_side(self) -> np.ndarray:
         """Boolean (N,): True for samples on the training side of the protocol (cross-subject)."""
         return self.meta["subset"].astype(bool)
@@ -143,11 +157,13 @@ class BatchArrayDataset:
     sample; use with ``DataLoader(ds, sampler=BatchSampler(...), batch_size=None)``.
     """
 
-    def __init__(self, data: np.ndarray, labels: np.ndarray, indices: np.ndarray, dtype=np.float32):
+    def __init__(self, data: np.ndarray, labels: np.ndarray, indices: np.ndarray, dtype=np.float32,
+                 transform=None):
         self.data = data
         self.dtype = np.dtype(dtype)  # the stored dtype moves half the bytes; convert on the device
         self.labels = np.asarray(labels, np.int64)
         self.indices = np.asarray(indices, np.int64)
+        self.transform = transform  # (x float32, labels, rows) -> (x, labels): raw windows -> model input
 
     def __len__(self) -> int:
         return int(self.indices.shape[0])
@@ -160,7 +176,10 @@ class BatchArrayDataset:
         order = np.argsort(rows, kind="stable")
         x = np.empty((len(rows),) + self.data.shape[1:], self.dtype)
         x[order] = self.data[rows[order]]
-        return torch.from_numpy(x), torch.from_numpy(self.labels[rows])
+        y = self.labels[rows]
+        if self.transform is not None:
+            x, y = self.transform(x.astype(np.float32), y, rows)
+        return torch.from_numpy(x), torch.from_numpy(np.asarray(y, np.int64))
 
 
 # -- raw folders of one's own recordings -----------------------------------------------------

@@ -48,7 +48,7 @@ def compute_outputs(method, model, ds: PreparedDataset, indices: np.ndarray, tex
                     batch_size: int = 64) -> Outputs:
     """Scores (and embeddings) of the samples ``indices`` in file order."""
     model.eval()
-    subset = BatchArrayDataset(ds.data, ds.labels, indices)
+    subset = BatchArrayDataset(ds.data, ds.labels, indices, transform=ds.input_transform())
     scores, embeds = [], []
     for start in range(0, len(subset), batch_size):
         x, _ = subset[range(start, min(start + batch_size, len(subset)))]

@@ -68,12 +68,14 @@ class FitConfig:
     batch_size: int | None = None
     lr: float | None = None
     warmup_epochs: int | None = None
+    lr_steps: tuple[int, ...] | None = None  # epochs at which the lr drops x0.1 (PGFA 50, 80)
     resume: bool = False
     select_on: str = "val"  # val | test | last
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     precision: str = "auto"  # auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16 | fp16
     workers: int = 0  # loader processes; 0 reads the memory map in the main process (fastest when cached)
     seed: int = 0
+    augment: str = "none"  # skelzs.train.augment.AUGMENTATIONS; needs a dataset of raw windows
     val_seen_fraction: float = 0.1
     eval_every: int = 1
     progress: bool = True
@@ -261,6 +263,21 @@ def fit(cfg: FitConfig) -> FitResult:
             dist.destroy_process_group()
 
 
+def _train_transform(cfg: FitConfig, ds: PreparedDataset):
+    """Augmentation + window normalization for a dataset of ``raw`` windows; None otherwise."""
+    from skelzs.train.augment import AUGMENTATIONS, WindowTransform, mirror_class_map
+
+    if cfg.augment not in AUGMENTATIONS:
+        raise SkelzsError(f"--augment {cfg.augment!r}: expected one of {', '.join(AUGMENTATIONS)}")
+    if ds.window_normalization is None:
+        if cfg.augment != "none":
+            raise SkelzsError(f"--augment {cfg.augment} needs a dataset of raw windows (prepared with "
+                              f"--pipeline raw); {ds.root} is prepared with {ds.pipeline}")
+        return None
+    return WindowTransform(normalize=ds.window_normalization, augment=AUGMENTATIONS[cfg.augment],
+                           mirror_classes=mirror_class_map(ds.classes), seed=cfg.seed)
+
+
 def quiet_text_loading() -> None:
     """No Hugging Face progress bars on stderr (skelzs prints its own progress)."""
     try:
@@ -297,7 +314,8 @@ def _fit(cfg, out, device, rank, world, ddp, master, precision, amp_dtype, scale
                                    persons=int(ds.data.shape[-1]), text_dim=int(text_encoder.dim),
                                    overrides=dict(cfg.config)))
     hp: TrainDefaults = method.defaults.with_overrides(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-                                                      warmup_epochs=cfg.warmup_epochs)
+                                                      warmup_epochs=cfg.warmup_epochs,
+                                                      lr_steps=tuple(cfg.lr_steps) if cfg.lr_steps else None)
     model = method.model.to(device)
     with torch.no_grad():
         text = method.prepare_text(text_encoder, texts)
@@ -314,7 +332,8 @@ def _fit(cfg, out, device, rank, world, ddp, master, precision, amp_dtype, scale
     per_rank_batch = hp.batch_size // world
     if per_rank_batch < 1:
         raise SkelzsError(f"batch size {hp.batch_size} is smaller than the {world} processes")
-    train_set = BatchArrayDataset(ds.data, ds.labels, parts.train, dtype=ds.data.dtype)
+    train_set = BatchArrayDataset(ds.data, ds.labels, parts.train, dtype=ds.data.dtype,
+                                  transform=_train_transform(cfg, ds))
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed, drop_last=False)
     batches = BatchSampler(sampler, per_rank_batch, drop_last=hp.drop_last)
     if len(batches) == 0:
@@ -361,7 +380,7 @@ def _fit(cfg, out, device, rank, world, ddp, master, precision, amp_dtype, scale
     run_info = {
         "method": cfg.method, "split": split.name, "select_on": cfg.select_on, "seed": cfg.seed,
         "hyperparameters": hp.as_dict(), "world_size": world, "precision": precision,
-        "pipeline": ds.pipeline, "dataset": ds.name, "text_encoder": getattr(text_encoder, "identity", cfg.text_encoder),
+        "pipeline": ds.pipeline, "augment": cfg.augment, "dataset": ds.name, "text_encoder": getattr(text_encoder, "identity", cfg.text_encoder),
     }
 
     def checkpoint_config(epoch: int, metric: float) -> dict:
@@ -371,7 +390,8 @@ def _fit(cfg, out, device, rank, world, ddp, master, precision, amp_dtype, scale
             "text": getattr(text_encoder, "identity", {"name": cfg.text_encoder}),
             "layout": "ntu25",
             "window": {"frames": ds.frames, "persons": int(ds.data.shape[-1]), "fps": float(ds.manifest.get("fps", 30.0))},
-            "preprocess": ds.pipeline,
+            "preprocess": ds.window_normalization or ds.pipeline,
+            **({"stream_preprocess": ds.window_normalization} if ds.window_normalization else {}),
             "labels": {
                 "dataset": ds.name, "classes": ds.classes, "class_texts": texts, "split": split.name,
                 "seen": list(parts.seen_classes), "unseen": list(parts.unseen_classes),

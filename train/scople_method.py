@@ -126,7 +126,7 @@ def aligned_zsl_scores(method: SCoPLeMethod, model, ds, indices, text, classes, 
 
     model.eval()
     t = method._text_tensor(model, [text[c] for c in classes]).to(device)
-    subset = BatchArrayDataset(ds.data, ds.labels, np.asarray(indices))
+    subset = BatchArrayDataset(ds.data, ds.labels, np.asarray(indices), transform=ds.input_transform())
     zs, scores = [], []
     with torch.no_grad():
         for start in range(0, len(subset), batch_size):
