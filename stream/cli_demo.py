@@ -72,7 +72,8 @@ def score_segments(history: list[tuple], segments: list[dict], *, fps: float, wi
     for seg in segments:
         lab = str(seg["label"])
         lo, hi = int(seg["start"]) + window_frames // 4, int(seg["end"]) + window_frames // 2
-        on = sorted((frame, d.label) for (_src, _person, frame, d) in history if frame is not None and lo <= frame <= hi)
+        on = sorted(((frame, d.label) for (_src, _person, frame, d) in history if frame is not None and lo <= frame <= hi),
+                    key=lambda fl: fl[0])  # two persons may decide on one frame, one with no label
         hits = [frame for frame, got in on if got is not None and got.lower() == lab.lower()]
         counts = Counter(got or "no action" for _f, got in on)
         out.append(SegmentResult(
