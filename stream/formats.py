@@ -4,7 +4,8 @@
 (:mod:`~skelzs.stream.npzio`) or, holding ``joints_mm``, PKU-MMD (:mod:`~skelzs.stream.pku_npz`);
 ``.bvh`` -> motion capture (:mod:`~skelzs.stream.bvh`); ``.txt`` -> by its first line: 150 values
 PKU-MMD, 61 values UTKinect, 4 values MSR Action3D (:mod:`~skelzs.stream.kinect_v1`). Files with
-another suffix are recognised by content (zip magic; first line a single integer = NTU).
+another suffix are recognised by content (zip magic; ``HIERARCHY`` = BVH; first line a single
+integer = NTU, 150 / 61 / 4 values as for ``.txt``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def detect_format(path: str | Path) -> str:
         from skelzs.stream.pku_npz import is_pku_npz
 
         return "pku_npz" if is_pku_npz(p) else "npz"
-    if fmt == "txt_probe" or fmt == "pku":
+    if fmt == "pku":  # .txt: by the number of values on the first line
         try:
             with open(p, "rb") as f:
                 first = f.readline(65536).split()
@@ -45,13 +46,17 @@ def detect_format(path: str | Path) -> str:
     except OSError as err:
         raise SkeletonFormatError(path, None, f"cannot read file: {err.strerror or err}") from None
     if head.startswith(b"PK\x03\x04"):
-        return "npz"
+        from skelzs.stream.pku_npz import is_pku_npz
+
+        return "pku_npz" if is_pku_npz(p) else "npz"
+    if head.lstrip().startswith(b"HIERARCHY"):
+        return "bvh"
     first = head.split(b"\n", 1)[0].split()
     if len(first) == 1 and first[0].isdigit():
         return "ntu"
     if len(first) in _TXT_BY_VALUES:
         return _TXT_BY_VALUES[len(first)]
-    raise SkeletonFormatError(path, 1, "unknown skeleton format (expected .skeleton, PKU-MMD .txt or .npz)")
+    raise SkeletonFormatError(path, 1, "unknown skeleton format (expected .skeleton, .txt, .npz or .bvh)")
 
 
 def load_sequence(path: str | Path, persons: int = 2) -> SkeletonSequence:

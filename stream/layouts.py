@@ -9,6 +9,11 @@ left shoulder therefore has a *smaller* x than their right shoulder.)
   a proper rotation, so left and right are not swapped.
 * Azure Kinect body tracking: millimetres, depth-camera space, x right, y down, z forward.
   Kinect v2 = ``(-x, -y, z) / 1000``.
+* Kinect v1 (UTKinect-Action3D, MSR Action3D ``real_world_coordinates``): already metres in
+  Kinect v2's axes (checked on the data: the right shoulder has the larger x on average in 564 of
+  the 566 MSR files holding a body and in all 20 UTKinect files; the arm of MSR's one-arm
+  actions, done with the right arm, lies on the larger-x side); only the joint set differs
+  (:func:`kinect_v1_to_ntu25`).
 
 Joints a source lacks are synthesized from neighbours (see each mapping's docstring).
 """
@@ -24,9 +29,13 @@ __all__ = [
     "NTU25",
     "MEDIAPIPE33",
     "AZURE_KINECT32",
+    "KINECT_V1_SDK",
+    "MSR_ACTION3D",
     "LAYOUTS",
     "mediapipe33_to_ntu25",
     "azure32_to_ntu25",
+    "kinect_v1_to_ntu25",
+    "msr_action3d_to_ntu25",
     "to_ntu25",
     "bone_lengths",
 ]
@@ -110,7 +119,44 @@ AZURE_KINECT32 = JointLayout(
     center=0,
 )
 
-LAYOUTS: dict[str, JointLayout] = {lay.name: lay for lay in (NTU25, MEDIAPIPE33, AZURE_KINECT32)}
+# Kinect for Windows SDK v1 ``NUI_SKELETON_POSITION_INDEX`` order (UTKinect-Action3D files).
+KINECT_V1_SDK = JointLayout(
+    name="kinect_v1_sdk",
+    joints=(
+        "HipCenter", "Spine", "ShoulderCenter", "Head",
+        "ShoulderLeft", "ElbowLeft", "WristLeft", "HandLeft",
+        "ShoulderRight", "ElbowRight", "WristRight", "HandRight",
+        "HipLeft", "KneeLeft", "AnkleLeft", "FootLeft",
+        "HipRight", "KneeRight", "AnkleRight", "FootRight",
+    ),
+    bones=(
+        (1, 0), (2, 1), (3, 2), (4, 2), (5, 4), (6, 5), (7, 6), (8, 2), (9, 8), (10, 9), (11, 10),
+        (12, 0), (13, 12), (14, 13), (15, 14), (16, 0), (17, 16), (18, 17), (19, 18),
+    ),
+    center=2,
+)
+
+# MSR Action3D row order (``aXX_sYY_eZZ_skeleton3D.txt``, 20 rows per frame), named as in
+# KINECT_V1_SDK. Sides verified on the data (see the module docstring): of each left/right pair the
+# first row is the subject's left.
+_MSR_NAMES = (
+    "ShoulderLeft", "ShoulderRight", "ShoulderCenter", "Spine", "HipLeft", "HipRight", "HipCenter",
+    "ElbowLeft", "ElbowRight", "WristLeft", "WristRight", "HandLeft", "HandRight",
+    "KneeLeft", "KneeRight", "AnkleLeft", "AnkleRight", "FootLeft", "FootRight", "Head",
+)
+MSR_ACTION3D = JointLayout(
+    name="msr_action3d",
+    joints=_MSR_NAMES,
+    bones=tuple((_MSR_NAMES.index(KINECT_V1_SDK.joints[c]), _MSR_NAMES.index(KINECT_V1_SDK.joints[p]))
+                for c, p in KINECT_V1_SDK.bones),
+    center=_MSR_NAMES.index("ShoulderCenter"),
+)
+#: ``msr_rows[MSR_TO_SDK]`` is in KINECT_V1_SDK order
+MSR_TO_SDK = np.array([_MSR_NAMES.index(n) for n in KINECT_V1_SDK.joints])
+
+LAYOUTS: dict[str, JointLayout] = {
+    lay.name: lay for lay in (NTU25, MEDIAPIPE33, AZURE_KINECT32, KINECT_V1_SDK, MSR_ACTION3D)
+}
 
 
 def _mid(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -194,6 +240,78 @@ def azure32_to_ntu25(
     return out, conf
 
 
+# Kinect v1 -> NTU-25 synthesis constants, from NTU/PKU-MMD Kinect v2 medians (PKU-MMD train
+# sequences): SpineMid sits 58 % of the way up the torso; Neck 35 % of the way from SpineShoulder
+# to Head; HandTip is as far beyond the hand as the hand is beyond the wrist (0.072 vs 0.068 m);
+# the thumb is 0.7 of that (0.047 m), along the same line (Kinect v1 has no hand orientation).
+SPINE_MID_FRACTION = 0.58
+NECK_FRACTION = 0.35
+HAND_TIP_EXTENT = 1.0
+THUMB_EXTENT = 0.7
+
+# NTU-25 joints copied from a Kinect v1 SDK joint
+_V1_DIRECT = {0: 0, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 10: 10, 11: 11, 12: 12, 13: 13, 14: 14,
+              15: 15, 16: 16, 17: 17, 18: 18, 19: 19, 20: 2}
+
+
+def _along_chain(a: np.ndarray, b: np.ndarray, c: np.ndarray, frac: float) -> np.ndarray:
+    """The point ``frac`` of the arc length along the polyline a -> b -> c (vectorised)."""
+    ab = np.linalg.norm(b - a, axis=-1, keepdims=True)
+    bc = np.linalg.norm(c - b, axis=-1, keepdims=True)
+    s = frac * (ab + bc)
+    lower = a + (b - a) * np.divide(s, ab, out=np.zeros_like(s), where=ab > 0)
+    upper = b + (c - b) * np.divide(s - ab, bc, out=np.zeros_like(s), where=bc > 0)
+    return np.where(s <= ab, lower, upper)
+
+
+def kinect_v1_to_ntu25(joints: np.ndarray, confidence: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Map Kinect v1 joints ``(..., 20, 3)`` in :data:`KINECT_V1_SDK` order (metres, Kinect
+    axes) to NTU-25. Returns ``(joints (..., 25, 3), confidence (..., 25))``.
+
+    Direct: SpineBase = HipCenter, SpineShoulder = ShoulderCenter, Head, shoulders, elbows, wrists,
+    hands, hips, knees, ankles, feet. Synthesized (Kinect v1 lacks them, or places them
+    differently): SpineMid = the point 58 % of the way along HipCenter -> Spine -> ShoulderCenter
+    (Kinect v1's Spine sits only 17 % up the torso in UTKinect, 48 % in MSR; Kinect v2's SpineMid
+    58 %); Neck = 35 % of the way from ShoulderCenter to Head; HandTip = hand + (hand - wrist);
+    Thumb = hand + 0.7 (hand - wrist). A synthesized joint's confidence is the minimum of its
+    sources'.
+    """
+    j = np.asarray(joints, np.float32)
+    if j.shape[-2:] != (20, 3):
+        raise ValueError(f"expected (..., 20, 3) Kinect v1 joints, got {j.shape}")
+    c = np.ones(j.shape[:-1], np.float32) if confidence is None else np.asarray(confidence, np.float32)
+    out = np.empty(j.shape[:-2] + (25, 3), np.float32)
+    conf = np.empty(j.shape[:-2] + (25,), np.float32)
+    for ntu, v1 in _V1_DIRECT.items():
+        out[..., ntu, :] = j[..., v1, :]
+        conf[..., ntu] = c[..., v1]
+    out[..., 1, :] = _along_chain(j[..., 0, :], j[..., 1, :], j[..., 2, :], SPINE_MID_FRACTION)
+    conf[..., 1] = np.minimum(np.minimum(c[..., 0], c[..., 1]), c[..., 2])
+    out[..., 2, :] = _lerp(j[..., 2, :], j[..., 3, :], NECK_FRACTION)
+    conf[..., 2] = np.minimum(c[..., 2], c[..., 3])
+    for tip, thumb, hand, wrist in ((21, 22, 7, 6), (23, 24, 11, 10)):
+        step = j[..., hand, :] - j[..., wrist, :]
+        out[..., tip, :] = j[..., hand, :] + HAND_TIP_EXTENT * step
+        out[..., thumb, :] = j[..., hand, :] + THUMB_EXTENT * step
+        conf[..., tip] = conf[..., thumb] = np.minimum(c[..., hand], c[..., wrist])
+    # a missing body (all zeros) stays all zeros
+    absent = ~np.any(j != 0, axis=(-2, -1))
+    out[absent] = 0.0
+    return out, conf
+
+
+def msr_action3d_to_ntu25(joints: np.ndarray, confidence: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Map MSR Action3D rows ``(..., 20, 3)`` (:data:`MSR_ACTION3D` order) to NTU-25 via
+    :func:`kinect_v1_to_ntu25`."""
+    j = np.asarray(joints, np.float32)
+    if j.shape[-2:] != (20, 3):
+        raise ValueError(f"expected (..., 20, 3) MSR Action3D joints, got {j.shape}")
+    c = None if confidence is None else np.asarray(confidence, np.float32)[..., MSR_TO_SDK]
+    return kinect_v1_to_ntu25(j[..., MSR_TO_SDK, :], c)
+
+
 def to_ntu25(joints: np.ndarray, layout: str, confidence: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray]:
     """Map ``(..., V, 3)`` joints of any known layout to NTU-25 Kinect space."""
@@ -205,6 +323,10 @@ def to_ntu25(joints: np.ndarray, layout: str, confidence: np.ndarray | None = No
         return mediapipe33_to_ntu25(joints, confidence)
     if layout == "azure32":
         return azure32_to_ntu25(joints, confidence)
+    if layout == "kinect_v1_sdk":
+        return kinect_v1_to_ntu25(joints, confidence)
+    if layout == "msr_action3d":
+        return msr_action3d_to_ntu25(joints, confidence)
     raise ValueError(f"no mapping from layout {layout!r} to ntu25")
 
 
