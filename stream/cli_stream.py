@@ -161,13 +161,26 @@ def _replay_sources(paths: List[Path], realtime: bool, first_id: int, pku_labels
             for i, p in enumerate(paths)]
 
 
+def _decision_log(json_out: bool, sources):
+    """Plain decision lines on stdout when it is not a terminal and ``--json`` is not given
+    (a TTY keeps the rich view, ``--json`` its JSON Lines); None otherwise."""
+    if json_out or sys.stdout.isatty():
+        return None
+    from skelzs.stream.events import DecisionLog
+
+    return DecisionLog(sys.stdout, names={s.source_id: getattr(s, "name", s.source_id) for s in sources})
+
+
 def _run_pipeline(sources, model, recognizer, sinks, *, live: bool | None, stride: int, view: bool,
-                  annotator=None, stop: threading.Event):
+                  annotator=None, stop: threading.Event, decisions=None):
     from skelzs.stream.pipeline import PipelineStats, normalizer_for, run_in_process, window_config_for
     from skelzs.stream.window import WindowAssembler
 
     stats = PipelineStats()
     assembler = WindowAssembler(window_config_for(model, stride), normalizer_for(model, live=True))
+    if decisions is not None:
+        decisions.origins = assembler.origins       # stream time: seconds since a source's first frame
+        recognizer.on_decision = decisions.on_decision
     on_frame = None
     if annotator is not None:
         annotator.stats = stats
@@ -240,8 +253,12 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
             recognizer = _recognizer(model, names, template, threshold, top_k, every_window, align)
             sinks = _sinks(json_out, events, publish_events)
             stack.callback(sinks.close)
+            decisions = _decision_log(json_out, [source])
             server, stats = _run_pipeline([source], model, recognizer, sinks, live=None, stride=stride,
-                                          view=_want_view(json_out, no_view), annotator=annotator, stop=stop)
+                                          view=_want_view(json_out, no_view), annotator=annotator, stop=stop,
+                                          decisions=decisions)
+            if decisions is not None:
+                decisions.print_summary()
             log.info("processed %d frames, %d windows, %d events; dropped %d at capture",
                      stats.counters["frames_captured"], stats.counters["windows"], stats.counters["events"],
                      stats.counters["dropped_capture"])
@@ -278,8 +295,11 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
             recognizer.keep_history = True
             sinks = _sinks(json_out, events, publish_events)
             stack.callback(sinks.close)
+            decisions = _decision_log(json_out, sources)
             server, stats = _run_pipeline(sources, model, recognizer, sinks, live=False, stride=stride,
-                                          view=_want_view(json_out, no_view), stop=stop)
+                                          view=_want_view(json_out, no_view), stop=stop, decisions=decisions)
+            if decisions is not None:
+                decisions.print_summary()
             if not json_out:
                 _print_replay_summary(sources, recognizer, stats)
 

@@ -15,9 +15,12 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Iterable, Protocol
 
-__all__ = ["Event", "EventSink", "JsonLinesSink", "ZmqEventSink", "MemorySink", "SinkSet"]
+__all__ = ["Event", "EventSink", "JsonLinesSink", "ZmqEventSink", "MemorySink", "SinkSet", "DecisionLog",
+           "merge_spans", "NO_ACTION"]
+
+NO_ACTION = "no action"
 
 
 @dataclass
@@ -165,3 +168,83 @@ class SinkSet:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def merge_spans(decisions: Iterable[tuple[float, str | None]]) -> list[tuple[str | None, float, float, int]]:
+    """Time-ordered ``(time_s, label)`` decisions of one person → ``(label, start_s, end_s, count)``
+    spans: consecutive decisions with the same label (``None`` = no action) make one span, from the
+    first decision's time to the last one's."""
+    spans: list[list] = []
+    for t, label in decisions:
+        if spans and spans[-1][0] == label:
+            spans[-1][2] = t
+            spans[-1][3] += 1
+        else:
+            spans.append([label, t, t, 1])
+    return [tuple(sp) for sp in spans]  # type: ignore[misc]
+
+
+class DecisionLog:
+    """What ``skelzs live | replay`` print on stdout when it is not a terminal and ``--json`` is
+    not given: one plain line per window decision as it is made, and a summary of each person's
+    label spans at the end.
+
+    ``  3.20s  person 0  drinking water  0.61   (drinking water 0.61, waving 0.40, clapping 0.33)``
+
+    Times are stream seconds since the source's first frame (``origins``: source → first
+    timestamp, the window assembler's; a source's first decision is taken as the origin when it
+    is missing). With several sources each line names its source (``names``: source → name)."""
+
+    def __init__(self, out: IO[str] | None = None, names: dict | None = None, origins: dict | None = None):
+        self.out = out if out is not None else sys.stdout
+        self.names = dict(names or {})
+        self.origins = origins if origins is not None else {}
+        self._origin: dict = {}
+        self.rows: list[tuple[Any, Any, float, str | None, float, list]] = []
+        enc = (getattr(self.out, "encoding", None) or "").lower().replace("-", "")
+        self.dash = "\u2013" if enc.startswith("utf") else "-"
+
+    def _who(self, source, person) -> str:
+        who = f"person {person}"
+        return f"{self.names.get(source, source)}  {who}" if len(self.names) > 1 else who
+
+    def record(self, source, person, timestamp: float, label: str | None, score: float, topk) -> None:
+        origin = self._origin.get(source)
+        if origin is None:
+            origin = self._origin[source] = float(self.origins.get(source, timestamp))
+        t = float(timestamp) - origin
+        topk = [(str(lab), float(p)) for lab, p in topk]
+        self.rows.append((source, person, t, label, float(score), topk))
+        top = ", ".join(f"{lab} {p:.2f}" for lab, p in topk)
+        self.out.write(f"{t:7.2f}s  {self._who(source, person)}  {label or NO_ACTION}  {score:.2f}   ({top})\n")
+        self.out.flush()
+
+    def on_decision(self, window, decision) -> None:
+        """``Recognizer.on_decision``: one window's decision."""
+        self.record(window.source, window.person, window.timestamp, decision.label, decision.score, decision.topk)
+
+    def summary(self) -> str:
+        """Per person, each label (``no action`` included) with its time spans, in order of first
+        appearance: ``    drinking water   2.13–5.33 s, 7.00–8.10 s  (12 windows)``."""
+        if not self.rows:
+            return "summary: no decisions (no window was filled)\n"
+        people: dict[tuple, list[tuple[float, str | None]]] = {}
+        for source, person, t, label, _score, _topk in self.rows:
+            people.setdefault((source, person), []).append((t, label))
+        lines = ["summary (label: time spans in stream seconds)"]
+        for (source, person), decisions in people.items():
+            decisions.sort(key=lambda d: d[0])
+            lines.append(f"  {self._who(source, person)}")
+            by_label: dict[str | None, list] = {}
+            for label, start, end, n in merge_spans(decisions):
+                by_label.setdefault(label, []).append((start, end, n))
+            width = max(len(lab or NO_ACTION) for lab in by_label)
+            for label, spans in by_label.items():
+                text = ", ".join(f"{a:.2f}{self.dash}{b:.2f} s" for a, b, _n in spans)
+                n = sum(k for _a, _b, k in spans)
+                lines.append(f"    {(label or NO_ACTION):<{width}}  {text}  ({n} window{'s' if n != 1 else ''})")
+        return "\n".join(lines) + "\n"
+
+    def print_summary(self) -> None:
+        self.out.write(self.summary())
+        self.out.flush()

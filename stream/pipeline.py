@@ -143,6 +143,8 @@ class Recognizer:
         self.max_batch = int(max_batch or getattr(model, "preferred_batch", 64))
         self.keep_history = False       # replay summaries: every window's decision
         self.history: list[tuple] = []
+        # called with (window, decision) for every window, e.g. the CLI's plain decision lines
+        self.on_decision: Callable | None = None
         self.aligner = None
         if align == "online":
             if not getattr(model, "supports_embeddings", True):
@@ -188,6 +190,8 @@ class Recognizer:
                 evs = self.matcher.events_for((w.source, w.person), row, frame=w.frame, stages_ms=stages)
                 if self.keep_history:
                     self.history.append((w.source, w.person, w.frame, self.matcher.last[(w.source, w.person)]))
+                if self.on_decision is not None:
+                    self.on_decision(w, self.matcher.last[(w.source, w.person)])
                 now = time.monotonic()
                 stages["matcher"] = (time.perf_counter() - t1) * 1000.0
                 compute = (now - w.arrival) * 1000.0
