@@ -190,8 +190,6 @@ class Recognizer:
                 evs = self.matcher.events_for((w.source, w.person), row, frame=w.frame, stages_ms=stages)
                 if self.keep_history:
                     self.history.append((w.source, w.person, w.frame, self.matcher.last[(w.source, w.person)]))
-                if self.on_decision is not None:
-                    self.on_decision(w, self.matcher.last[(w.source, w.person)])
                 now = time.monotonic()
                 stages["matcher"] = (time.perf_counter() - t1) * 1000.0
                 compute = (now - w.arrival) * 1000.0
@@ -212,6 +210,8 @@ class Recognizer:
                     d = self.matcher.last[(w.source, w.person)]
                     stats.current[(w.source, w.person)] = {"frame": w.frame, "label": d.label,
                                                            "score": d.score, "topk": d.topk}
+                if self.on_decision is not None:     # after the latencies: printing is not compute
+                    self.on_decision(w, self.matcher.last[(w.source, w.person)])
                 events.extend(evs)
         return events
 
