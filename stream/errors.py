@@ -30,3 +30,26 @@ class SourceError(SkelzsError):
 
 class WireFormatError(SkelzsError, ValueError):
     """A ZeroMQ message that is not a valid skelzs frame."""
+
+
+def read_text_file(path, max_bytes: int, encoding: str, what: str) -> str:
+    """A skeleton text file's contents, or a one-line :class:`SkeletonFormatError`: unreadable,
+    larger than ``max_bytes``, not decodable as ``encoding`` (binary data, line named), or empty."""
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise SkeletonFormatError(path, None, f"file too large ({size} bytes > {max_bytes})")
+        data = p.read_bytes()
+    except OSError as err:
+        raise SkeletonFormatError(path, None, f"cannot read file: {err.strerror or err}") from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise SkeletonFormatError(path, line, f"binary data, not a {what} text file") from None
+    if not text.strip():
+        raise SkeletonFormatError(path, 1, "empty file")
+    return text

@@ -39,22 +39,9 @@ class PkuSegment:
 
 
 def _read_text(path: str | Path) -> str:
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SkeletonFormatError(path, None, f"file too large ({size} bytes > {MAX_FILE_BYTES})")
-        data = p.read_bytes()
-    except OSError as err:
-        raise SkeletonFormatError(path, None, f"cannot read file: {err.strerror or err}") from None
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise SkeletonFormatError(path, line, "binary data, not a PKU-MMD text file") from None
-    if not text.strip():
-        raise SkeletonFormatError(path, 1, "empty file")
-    return text
+    from skelzs.stream.errors import read_text_file
+
+    return read_text_file(path, MAX_FILE_BYTES, "ascii", "PKU-MMD")
 
 
 def read_pku_skeleton(path: str | Path) -> SkeletonSequence:
