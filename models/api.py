@@ -210,7 +210,7 @@ def _load_pgfa(folder: Path, backend: str, device: str | None, precision: str = 
 
         window = config.get("window") or {}
         normalize = PIPELINES.get(config.get("stream_preprocess") or "stream", PIPELINES["stream"])
-        person = int8_person_graphs(person, int(window.get("frames", 50)), normalize)
+        person = int8_person_graphs(person, int(window.get("frames", 50)), normalize, fps=float(window.get("fps", 30.0)))
         providers = ["CPUExecutionProvider"]    # QLinearConv is a CPU kernel
     backend_impl = OnnxRuntimeBackend(onnx_path, person_graphs=person, head=_torch_head(model.eval()),
                                       providers=providers)

@@ -37,10 +37,11 @@ CALIBRATION_STRIDE = 16     # frames between calibration windows (the recording 
 
 
 def calibration_windows(frames: int, normalize: Callable | None = None, stride: int = CALIBRATION_STRIDE,
-                        recording: Path | None = None) -> np.ndarray:
+                        recording: Path | None = None, fps: float | None = None) -> np.ndarray:
     """``(P, 3, T, 25)`` present-person windows cut every ``stride`` frames from ``recording``
-    (default: the bundled demo recording) and normalized by ``normalize(seq, frames)`` (default: the
-    ``stream`` pipeline, what live and replay windows go through)."""
+    (default: the bundled demo recording), resampled to the checkpoint's ``fps`` as the live
+    buffer does, and normalized by ``normalize(seq, frames)`` (default: the ``stream`` pipeline,
+    what live and replay windows go through)."""
     from skelzs.assets import asset_path
     from skelzs.stream.formats import load_sequence
     from skelzs.stream.preprocess import PIPELINES
@@ -50,6 +51,13 @@ def calibration_windows(frames: int, normalize: Callable | None = None, stride: 
         raise SkelzsError(f"int8 calibration needs {path}, which is missing")
     normalize = normalize or PIPELINES["stream"]
     seq = load_sequence(path)
+    if fps and abs(float(fps) - seq.fps) > 1e-6:
+        from skelzs.stream.skeleton import SkeletonSequence
+
+        idx = np.minimum(np.rint(np.arange(0.0, seq.num_frames / seq.fps, 1.0 / fps) * seq.fps).astype(int),
+                         seq.num_frames - 1)
+        seq = SkeletonSequence(seq.joints[idx], seq.layout, float(fps), None, dict(seq.meta))
+        stride = max(1, int(round(stride * fps / 30.0)))
     persons = []
     for start in range(0, max(1, seq.num_frames - frames + 1), stride):
         window = np.asarray(normalize(seq.slice(start, start + frames), frames), np.float32)   # (3, T, V, M)
@@ -97,12 +105,14 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def int8_person_graphs(person_graphs: list[Path], frames: int, normalize: Callable | None = None) -> list[Path]:
+def int8_person_graphs(person_graphs: list[Path], frames: int, normalize: Callable | None = None,
+                       fps: float | None = None) -> list[Path]:
     """Int8 versions of fp32 per-person graphs, quantized once and cached under
-    ``$SKELZS_CACHE/onnx_person_int8/<fp32 sha>-<calibration sha>/``."""
+    ``$SKELZS_CACHE/onnx_person_int8/<fp32 sha>-<calibration sha>/``; calibrated on windows at the
+    checkpoint's ``fps`` and normalization."""
     from skelzs.models.text import cache_root
 
-    calib = calibration_windows(frames, normalize)
+    calib = calibration_windows(frames, normalize, fps=fps)
     calib_sha = hashlib.sha256(calib.tobytes()).hexdigest()[:16]
     out = []
     for fp32 in person_graphs:

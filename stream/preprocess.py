@@ -46,6 +46,7 @@ __all__ = [
     "WINDOW_NORMALIZERS",
     "normalize_windows",
     "sliding_windows",
+    "checkpoint_windows",
     "resize_time",
     "center_per_frame",
     "rotate_shoulders_to_x",
@@ -314,6 +315,18 @@ def sliding_windows(seq: SkeletonSequence, frames: int, fps: float, stride: int 
             starts.append(n - frames)
     idx = np.clip(np.asarray(starts)[:, None] + np.arange(frames)[None], 0, n - 1)
     return np.ascontiguousarray(j[idx].transpose(0, 4, 1, 3, 2))
+
+
+def checkpoint_windows(seq: SkeletonSequence, frames: int, fps: float, normalize: str,
+                       stride: int | None = None) -> np.ndarray:
+    """A recording's live windows as a checkpoint sees them: :func:`sliding_windows` at its
+    ``fps``, then its window pipeline ``normalize`` (a :data:`WINDOW_NORMALIZERS` name on the whole
+    batch, or a :data:`PIPELINES` name per window). Float32 ``(N, 3, frames, V, M)``."""
+    raw = sliding_windows(seq, frames, fps, stride)
+    if normalize in WINDOW_NORMALIZERS:
+        return normalize_windows(raw, normalize)
+    fn = PIPELINES[normalize]
+    return np.stack([fn(SkeletonSequence(w.transpose(1, 3, 2, 0), fps=fps), frames) for w in raw]).astype(np.float32)
 
 
 PIPELINES: dict[str, Callable[[SkeletonSequence, int], np.ndarray]] = {

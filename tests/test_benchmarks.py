@@ -37,9 +37,10 @@ def test_bench_encoder_int8_backend_is_what_load_runs(tmp_path):
     folder = asset_path("default")
     model, config = load_checkpoint(folder)
     loaded = load(folder, precision="int8")
-    bench = _int8_backend(model.eval(), 64, 2, folder, config, loaded.backend.session._model_path, 2, tmp_path)
+    t = int(config["window"]["frames"])
+    bench = _int8_backend(model.eval(), t, 2, folder, config, loaded.backend.session._model_path, 2, tmp_path)
     assert [s._model_path for s in bench.person_sessions] == [s._model_path for s in loaded.backend.person_sessions]
-    x = (np.random.default_rng(0).standard_normal((3, 3, 64, 25, 2)) * 0.3).astype(np.float32)
+    x = (np.random.default_rng(0).standard_normal((3, 3, t, 25, 2)) * 0.3).astype(np.float32)
     x[1, ..., 1] = 0.0                                       # one window with an absent second person
     np.testing.assert_allclose(bench.embed(x), loaded.encode_skeleton(x), atol=1e-5)
 

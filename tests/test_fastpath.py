@@ -19,10 +19,15 @@ TWO_PERSON = "S001C003P008R002A058"
 @pytest.fixture(scope="module")
 def windows(ntu_dir) -> np.ndarray:
     """Real live-style windows: four one-person, one two-person, one with no one at all."""
-    from skelzs.stream.formats import load_sequence
-    from skelzs.stream.preprocess import PIPELINES
+    import json
 
-    wins = [PIPELINES["stream"](load_sequence(ntu_dir / f"{name}.skeleton"), 64) for name in ONE_PERSON + [TWO_PERSON]]
+    from skelzs.stream.formats import load_sequence
+    from skelzs.stream.preprocess import checkpoint_windows
+
+    cfg = json.loads((DEFAULT / "config.json").read_text())
+    t, fps, norm = int(cfg["window"]["frames"]), float(cfg["window"]["fps"]), cfg.get("stream_preprocess") or "stream"
+    wins = [checkpoint_windows(load_sequence(ntu_dir / f"{name}.skeleton"), t, fps, norm)[0]
+            for name in ONE_PERSON + [TWO_PERSON]]
     wins.append(np.zeros_like(wins[0]))
     return np.stack(wins).astype(np.float32)
 

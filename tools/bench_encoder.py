@@ -157,7 +157,19 @@ def _int8_backend(model, frames, persons, folder, config, onnx_path, threads, tm
         person = export_person_onnx(model, tmp / "person", frames=frames, persons=persons, adjacency_first=False)
 
     return OnnxRuntimeBackend(onnx_path, threads=threads, providers=["CPUExecutionProvider"],
-                              person_graphs=int8_person_graphs(person, frames), head=_torch_head(model))
+                              person_graphs=_int8_graphs(person, frames, config), head=_torch_head(model))
+
+
+def _int8_graphs(person, frames, config):
+    """The int8 graphs ``load(precision="int8")`` builds: calibrated at the checkpoint's fps and
+    normalization (the ``stream`` pipeline at 30 fps without a checkpoint)."""
+    from skelzs.models.quantize import int8_person_graphs
+    from skelzs.stream.preprocess import PIPELINES
+
+    config = config or {}
+    window = config.get("window") or {}
+    normalize = PIPELINES.get(config.get("stream_preprocess") or "stream", PIPELINES["stream"])
+    return int8_person_graphs(person, frames, normalize, fps=float(window.get("fps", 30.0)))
 
 
 def _why_missing(name: str) -> str:
