@@ -36,7 +36,9 @@ def prepare_cmd(
                                   "library as live-style raw windows: see `skelzs.train.prepare_mix`)"),
     raw: Optional[Path] = typer.Option(None, "--raw", help="Raw release folder (.skeleton files; PKU-MMD Data/Label/Split; own folder)."),
     source: list[str] = typer.Option([], "--source", help="mix only, repeatable: KIND=PATH with KIND one of "
-                                     "pku, utkinect, msr, bvh, synth."),
+                                     "pku, utkinect, msr, bvh, synth, pku_val (PKU-MMD, all test side)."),
+    all_test: list[str] = typer.Option([], "--all-test", help="mix only, repeatable: a source KIND whose every "
+                                       "recording goes to the test side (cross-dataset protocols)."),
     fps: float = typer.Option(15.0, "--fps", help="mix only: window frame rate."),
     stride: int = typer.Option(10, "--stride", help="mix only: frames between windows of one segment."),
     max_windows: list[str] = typer.Option(["bvh=150"], "--max-windows", help="mix only, repeatable: KIND=N caps "
@@ -55,7 +57,7 @@ def prepare_cmd(
 
     dataset = dataset.lower()
     if dataset == "mix":
-        _prepare_mix(source, out, fps, frames or 40, stride, max_windows, normalize, dtype, seed, force)
+        _prepare_mix(source, out, fps, frames or 40, stride, max_windows, normalize, dtype, seed, force, all_test)
         return
     if raw is None:
         raise SkelzsError(f"prepare {dataset}: --raw is required")
@@ -82,7 +84,7 @@ def _int_list(text: Optional[str], option: str) -> Optional[tuple[int, ...]]:
         raise SkelzsError(f"{option} {text!r}: expected comma-separated integers") from None
 
 
-def _prepare_mix(source, out, fps, frames, stride, max_windows, normalize, dtype, seed, force) -> None:
+def _prepare_mix(source, out, fps, frames, stride, max_windows, normalize, dtype, seed, force, all_test=()) -> None:
     from skelzs.train.prepare_mix import MixOptions, prepare_mix
 
     pairs = []
@@ -99,7 +101,8 @@ def _prepare_mix(source, out, fps, frames, stride, max_windows, normalize, dtype
         caps[kind.strip().lower()] = int(n)
     max_windows = caps
     rep = prepare_mix(MixOptions(sources=pairs, out=out, fps=fps, frames=frames, stride=stride,
-                                 max_windows=max_windows, normalize=normalize, dtype=dtype, seed=seed, force=force))
+                                 max_windows=max_windows, normalize=normalize, dtype=dtype, seed=seed, force=force,
+                                 all_test=tuple(k.strip().lower() for k in all_test)))
     typer.echo(f"{rep.out}: {rep.num_samples} windows in {rep.seconds:.1f} s; {len(rep.skipped)} files skipped")
     for kind, info in rep.per_source.items():
         typer.echo(f"  {kind}: {info['recordings']} recordings, {info['windows']} windows "
@@ -272,6 +275,18 @@ def splits_cmd(dataset: Optional[str] = typer.Argument(None, help="Only this dat
     Console().print(t)
     aliases = ", ".join(f"{a}={c}" for a, c in table["aliases"].items())
     Console().print(f"aliases: {aliases}")
+    from skelzs.train.splits import real_split_file, real_split_names
+
+    if dataset in (None, "mix"):
+        t = Table(title="real-data protocols (split files on `prepare mix` sets, class names; docs/real-zero-shot.md)")
+        for col in ("name", "seen/unseen", "unseen", "validation classes"):
+            t.add_column(col, no_wrap=col == "name")
+        for name in real_split_names():
+            spec = json.loads(real_split_file(name).read_text())
+            space = spec.get("classes") or []
+            t.add_row(name, f"{len(space) - len(spec['unseen'])}/{len(spec['unseen'])}", ", ".join(spec["unseen"]),
+                      ", ".join(spec.get("val_unseen", [])))
+        Console().print(t)
 
 
 def eval_real_cmd(

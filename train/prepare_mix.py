@@ -7,6 +7,7 @@ Sources (``--source KIND=PATH``, any number, each at most once):
 kind       what PATH holds                                                       test side
 =========  ===================================================================  =====================
 pku        PKU-MMD sequences as ``*.npz`` (``joints_mm``) + ``*.labels.txt``     none (all training)
+pku_val    the same format (e.g. ``pku_mmd_more/val``), for evaluation only         all of it
 utkinect   UTKinect-Action3D ``joints_sXX_eYY.txt`` + ``actionLabel.txt``       subjects 8-10
 msr        MSR Action3D ``aXX_sYY_eZZ_skeleton3D.txt``                           even subjects
 bvh        BVH takes named ``dataset-N_<content>_<style>_NNN.bvh`` (Bandai-Namco)  none
@@ -21,10 +22,11 @@ can move the camera and perturb depth before the checkpoint's ``normalize`` runs
 
 Class names come from ``train/data/action_vocabulary.csv``: one row per class with a
 one-sentence description and its aliases ``source:label`` (``utkinect:waveHands`` and
-``pku:hand waving`` are one class, *hand waving*). A label the vocabulary does not know is an
+``pku:hand waving`` are one class, *hand waving*; ``pku_val`` uses the ``pku:`` aliases). A label the vocabulary does not know is an
 error naming it, never a silent new class. ``--max-windows KIND=N`` caps the training windows of
 one class from one source (a seeded random choice; default ``bvh=150``) so the mocap takes do not
-drown the Kinect data.
+drown the Kinect data. ``--all-test KIND`` (repeatable) puts every recording of that source on the
+test side, for cross-dataset protocols that never train on it (``docs/real-zero-shot.md``).
 
 Unreadable files are skipped with a one-line warning naming the file and counted in the
 manifest; the run never stops on one bad file.
@@ -55,7 +57,7 @@ __all__ = ["MIX_SOURCES", "MixOptions", "MixReport", "Vocabulary", "load_vocabul
 
 log = logging.getLogger("skelzs.train")
 
-MIX_SOURCES = ("pku", "utkinect", "msr", "bvh", "synth")
+MIX_SOURCES = ("pku", "utkinect", "msr", "bvh", "synth", "pku_val")
 SOURCE_IDS = {k: i + 1 for i, k in enumerate(MIX_SOURCES)}  # stored in the ``setup`` meta field
 UTKINECT_TEST_SUBJECTS = frozenset({8, 9, 10})
 MSR_CLASSES = ("high arm wave", "horizontal arm wave", "hammer", "hand catch", "forward punch", "high throw",
@@ -156,6 +158,12 @@ def _pku_read(f: Path, root: Path) -> _Recording:
     return _Recording(seq, segs, int(re.sub(r"\D", "", f.stem.split("-")[0]) or 0), False, f.stem)
 
 
+def _pku_val_read(f: Path, root: Path) -> _Recording:
+    rec = _pku_read(f, root)
+    rec.test = True
+    return rec
+
+
 def _pku_label(label: str) -> str:
     """PKU-MMD label ids (1-based, Actions.xlsx order) -> official names."""
     from skelzs.train.prepare import class_names
@@ -241,7 +249,8 @@ def _synth_index(root: Path):
 
 
 _SOURCES = {"pku": (_pku_files, _pku_read), "utkinect": (_utkinect_files, _utkinect_read),
-            "msr": (_msr_files, _msr_read), "bvh": (_bvh_files, _bvh_read), "synth": (_synth_files, _synth_read)}
+            "msr": (_msr_files, _msr_read), "bvh": (_bvh_files, _bvh_read), "synth": (_synth_files, _synth_read),
+            "pku_val": (_pku_files, _pku_val_read)}
 
 
 def _recordings(kind: str, root: Path, skipped: list[dict], progress):
@@ -281,6 +290,7 @@ class MixOptions:
     seed: int = 0
     force: bool = False
     progress: bool = True
+    all_test: tuple[str, ...] = ()  # source kinds whose every recording goes to the test side
 
 
 @dataclass
@@ -307,6 +317,9 @@ def prepare_mix(opts: MixOptions) -> MixReport:
             raise DatasetError(f"--source {k}={p}: folder not found")
     if len(set(kinds)) != len(kinds):
         raise DatasetError("prepare mix: each source kind at most once")
+    for k in opts.all_test:
+        if k not in kinds:
+            raise DatasetError(f"--all-test {k}: no --source {k}=PATH given")
     if opts.normalize not in WINDOW_NORMALIZERS:
         raise DatasetError(f"--normalize {opts.normalize!r}: expected one of {', '.join(WINDOW_NORMALIZERS)}")
     out = Path(opts.out)
@@ -358,7 +371,9 @@ def prepare_mix(opts: MixOptions) -> MixReport:
         "frames": opts.frames, "persons": 2, "joints": 25, "layout": "ntu25", "fps": float(opts.fps),
         "stride": opts.stride, "max_windows": dict(opts.max_windows), "dtype": opts.dtype,
         "num_samples": int(len(chosen)), "meta_fields": list(META_FIELDS), "meta_setup": dict(SOURCE_IDS),
-        "subset_protocol": "held-out subjects (utkinect 8-10, msr even), synth test rows",
+        "subset_protocol": "held-out subjects (utkinect 8-10, msr even), synth test rows, pku_val all"
+                           + "".join(f", {k} all (--all-test)" for k in opts.all_test),
+        "all_test": list(opts.all_test),
         "source": {"sources": {k: str(Path(p).resolve()) for k, p in opts.sources}, "per_source": per_source,
                    "skipped": skipped, "seed": opts.seed},
     }
@@ -371,11 +386,14 @@ def prepare_mix(opts: MixOptions) -> MixReport:
 
 def _collect(kind, root, opts, vocab, windows, recordings, skipped, progress) -> None:
     src_id = SOURCE_IDS[kind]
+    alias_source = "pku" if kind == "pku_val" else kind
     for rec in _recordings(kind, root, skipped, progress):
         recordings[kind] += 1
+        if kind in opts.all_test:
+            rec.test = True
         joints, src_frames = resample(rec.seq.with_persons(2), opts.fps)
         for label, a, b in rec.segments:
-            cls = vocab.lookup(kind, _pku_label(label) if kind == "pku" else label)
+            cls = vocab.lookup(alias_source, _pku_label(label) if alias_source == "pku" else label)
             lo, hi = int(np.searchsorted(src_frames, a)), int(np.searchsorted(src_frames, b))
             if hi - lo < 2:
                 continue

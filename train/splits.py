@@ -17,6 +17,14 @@ Given a prepared dataset the partitions are (papers.md A.2, C.1):
 
 With ``use_validation=False`` (``--select-on test|last``: the papers' protocol) the training
 classes are all seen classes and the validation partitions are empty.
+
+A split file may name its **label space** (``"classes": [...]``): then the seen classes are the
+label space minus the unseen classes (not every class of the dataset), GZSL predicts over that
+space only and ``gzsl_test`` keeps the test-side samples of its classes. Validation classes may
+lie outside it: they then only rehearse GZSL on training-side samples (calibration) and are never
+candidates at test time, so every "seen" class is one the model was trained on. The real-data protocols
+of ``train/data/real_splits`` use it so that classes with no training windows never act as "seen"
+(``docs/real-zero-shot.md``).
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ __all__ = [
     "SplitPartitions",
     "load_split_table",
     "split_names",
+    "real_split_names",
+    "real_split_file",
     "get_split",
     "resolve_split",
     "partition",
@@ -58,10 +68,12 @@ class ZeroShotSplit:
     family: str = "custom"
     protocol: str = ""
     source: str = ""
+    classes: tuple[int, ...] = ()  # the label space (seen ∪ unseen); empty: every class of the dataset
 
     def seen(self, num_classes: int) -> tuple[int, ...]:
         u = set(self.unseen)
-        return tuple(c for c in range(num_classes) if c not in u)
+        pool = self.classes if self.classes else range(num_classes)
+        return tuple(c for c in pool if c not in u)
 
     def train_classes(self, num_classes: int, use_validation: bool) -> tuple[int, ...]:
         v = set(self.val_unseen) if use_validation else set()
@@ -115,6 +127,16 @@ def split_names() -> list[str]:
     return [s["name"] for s in table["splits"]] + sorted(table["aliases"])
 
 
+def real_split_names() -> list[str]:
+    """The real-data protocol files shipped in ``train/data/real_splits`` (``docs/real-zero-shot.md``)."""
+    folder = resources.files("skelzs.train.data").joinpath("real_splits")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json")) if folder.is_dir() else []
+
+
+def real_split_file(name: str) -> Path:
+    return Path(str(resources.files("skelzs.train.data").joinpath("real_splits", f"{name}.json")))
+
+
 def get_split(name: str) -> ZeroShotSplit:
     table = load_split_table()
     canonical = table["aliases"].get(name, name)
@@ -136,13 +158,18 @@ def get_split(name: str) -> ZeroShotSplit:
 
 
 def resolve_split(name_or_file: str, classes: list[str] | None = None) -> ZeroShotSplit:
-    """A named split, or a JSON file ``{"unseen": [...], "val_unseen": [...]}`` for own data.
+    """A named split, or a JSON file ``{"unseen": [...], "val_unseen": [...]}`` for own data
+    (optionally ``"classes"``: the label space, see the module docstring); the shipped real-data
+    protocol files (``train/data/real_splits``) resolve by name too.
 
     In a file, classes may be given by 0-based id or by name (resolved against ``classes``).
     """
     path = Path(name_or_file)
     if not (path.suffix.lower() == ".json" and path.is_file()):
-        return get_split(name_or_file)
+        if name_or_file in real_split_names():  # a shipped real-data protocol, by name
+            path = real_split_file(name_or_file)
+        else:
+            return get_split(name_or_file)
     try:
         spec = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
@@ -162,13 +189,21 @@ def resolve_split(name_or_file: str, classes: list[str] | None = None) -> ZeroSh
                 raise SplitError(f"{path}: {key} entry {v!r} is not a class id or a known class name")
         return tuple(sorted(set(out)))
 
+    unseen = ids(spec["unseen"], "unseen")
+    val_unseen = ids(spec.get("val_unseen", []), "val_unseen")
+    space = ids(spec.get("classes", []), "classes")
+    if space:
+        outside = sorted(set(unseen) - set(space))
+        if outside:
+            raise SplitError(f"{path}: unseen classes {outside} are not in its 'classes' label space")
     return ZeroShotSplit(
         name=str(spec.get("name", path.stem)),
         dataset=str(spec.get("dataset", "custom")),
-        unseen=ids(spec["unseen"], "unseen"),
-        val_unseen=ids(spec.get("val_unseen", []), "val_unseen"),
+        unseen=unseen,
+        val_unseen=val_unseen,
         family="custom",
         source=str(path),
+        classes=space,
     )
 
 
@@ -191,7 +226,7 @@ def partition(
             f"split {split.name} is for {split.dataset}, the prepared dataset is {dataset} "
             f"(prepare it with `skelzs-train prepare {split.dataset.replace('pku51', 'pku')}`)"
         )
-    bad = [c for c in split.unseen + split.val_unseen if not 0 <= c < num_classes]
+    bad = [c for c in split.unseen + split.val_unseen + split.classes if not 0 <= c < num_classes]
     if bad:
         raise SplitError(f"split {split.name}: class ids {bad} out of range for {num_classes} classes")
     if set(split.unseen) & set(split.val_unseen):
@@ -214,7 +249,7 @@ def partition(
         train = np.flatnonzero(train_side & in_train_cls & ~pick)
     val_unseen = np.flatnonzero(train_side & np.isin(labels, val_classes)) if use_validation else np.empty(0, np.int64)
     zsl = np.flatnonzero(~train_side & np.isin(labels, split.unseen))
-    gzsl = np.flatnonzero(~train_side)
+    gzsl = np.flatnonzero(~train_side & np.isin(labels, split.classes)) if split.classes else np.flatnonzero(~train_side)
     if train.size == 0:
         raise SplitError(f"split {split.name}: no training samples (no training-side samples of seen classes)")
     if zsl.size == 0:
