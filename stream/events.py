@@ -189,7 +189,10 @@ class DecisionLog:
     not given: one plain line per window decision as it is made, and a summary of each person's
     label spans at the end.
 
-    ``  3.20s  person 0  drinking water  0.61   (drinking water 0.61, waving 0.40, clapping 0.33)``
+    ``  3.20s  person 0  drinking water  cos 0.41   (drinking water 0.61, waving 0.20, clapping 0.09)``
+
+    ``cos`` is the best label's cosine, the number the open-set threshold is compared with (a
+    "no action" line shows why it is one); the brackets hold the top-3 label probabilities.
 
     Times are stream seconds since the source's first frame (``origins``: source → first
     timestamp, the window assembler's; a source's first decision is taken as the origin when it
@@ -208,20 +211,20 @@ class DecisionLog:
         who = f"person {person}"
         return f"{self.names.get(source, source)}  {who}" if len(self.names) > 1 else who
 
-    def record(self, source, person, timestamp: float, label: str | None, score: float, topk) -> None:
+    def record(self, source, person, timestamp: float, label: str | None, cosine: float, topk) -> None:
         origin = self._origin.get(source)
         if origin is None:
             origin = self._origin[source] = float(self.origins.get(source, timestamp))
         t = float(timestamp) - origin
         topk = [(str(lab), float(p)) for lab, p in topk]
-        self.rows.append((source, person, t, label, float(score), topk))
+        self.rows.append((source, person, t, label, float(cosine), topk))
         top = ", ".join(f"{lab} {p:.2f}" for lab, p in topk)
-        self.out.write(f"{t:7.2f}s  {self._who(source, person)}  {label or NO_ACTION}  {score:.2f}   ({top})\n")
+        self.out.write(f"{t:7.2f}s  {self._who(source, person)}  {label or NO_ACTION}  cos {cosine:.2f}   ({top})\n")
         self.out.flush()
 
     def on_decision(self, window, decision) -> None:
         """``Recognizer.on_decision``: one window's decision."""
-        self.record(window.source, window.person, window.timestamp, decision.label, decision.score, decision.topk)
+        self.record(window.source, window.person, window.timestamp, decision.label, decision.cosine, decision.topk)
 
     def summary(self) -> str:
         """Per person, each label (``no action`` included) with its time spans, in order of first

@@ -4,14 +4,16 @@ per window decision and, at the end, each person's label spans."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
+from importlib.resources import files
 
 from skelzs.stream.events import DecisionLog, merge_spans
 
 LABELS = ["drink water", "waving", "brushing teeth", "falling"]
-_DECISION = re.compile(r"^ *(\d+\.\d\d)s  person (\d+)  (.+?)  (\d\.\d\d)   \((.*)\)$")
+_DECISION = re.compile(r"^ *(\d+\.\d\d)s  person (\d+)  (.+?)  cos (-?\d\.\d\d)   \((.*)\)$")
 _TOP = re.compile(r"^(.+) (\d\.\d\d)$")
 _SPAN = re.compile(r"(\d+\.\d\d)[–-](\d+\.\d\d) s")
 
@@ -26,10 +28,10 @@ def test_decision_log_lines_and_summary_use_stream_time():
     out = io.StringIO()
     log = DecisionLog(out, names={7: "cam"}, origins={7: 100.0})
     for t, label in [(102.1, "waving"), (102.4, "waving"), (102.7, None), (103.0, "waving")]:
-        log.record(7, 0, t, label, 0.6, [("waving", 0.6), ("falling", 0.3), ("drink water", 0.1)])
+        log.record(7, 0, t, label, 0.41 if label else 0.12, [("waving", 0.6), ("falling", 0.3), ("drink water", 0.1)])
     lines = out.getvalue().splitlines()
-    assert lines[0] == "   2.10s  person 0  waving  0.60   (waving 0.60, falling 0.30, drink water 0.10)"
-    assert lines[2].startswith("   2.70s  person 0  no action  0.60")
+    assert lines[0] == "   2.10s  person 0  waving  cos 0.41   (waving 0.60, falling 0.30, drink water 0.10)"
+    assert lines[2].startswith("   2.70s  person 0  no action  cos 0.12   (waving 0.60")
     summary = log.summary().splitlines()
     assert summary[1:] == ["  person 0",
                            "    waving     2.10-2.40 s, 3.00-3.00 s  (3 windows)",
@@ -46,10 +48,14 @@ def test_replay_without_a_tty_prints_a_line_per_decision_and_a_span_summary(ntu_
     windows = int(re.search(r"^frames \d+, windows (\d+),", proc.stdout, re.M).group(1))
     decisions = [m for m in map(_DECISION.match, out) if m]
     assert windows >= 1 and len(decisions) == windows, proc.stdout
+    threshold = float(json.loads((files("skelzs.assets") / "default" / "config.json").read_text())["open_set_threshold"])
     times = []
     for m in decisions:
-        t, person, label, score, top = float(m.group(1)), int(m.group(2)), m.group(3), float(m.group(4)), m.group(5)
-        assert person == 0 and label in LABELS + ["no action"] and 0.0 <= score <= 1.0
+        t, person, label, cosine, top = float(m.group(1)), int(m.group(2)), m.group(3), float(m.group(4)), m.group(5)
+        assert person == 0 and label in LABELS + ["no action"] and -1.0 <= cosine <= 1.0
+        # the open set: a label line's cosine reaches the default checkpoint's threshold, a
+        # no-action line's best cosine may not (hysteresis keeps a label down to threshold - 0.05)
+        assert label == "no action" or cosine >= threshold - 0.05 - 1e-6, m.group(0)
         tops = [_TOP.match(x) for x in top.split(", ")]
         assert len(tops) == 3 and all(x and x.group(1) in LABELS and 0 <= float(x.group(2)) <= 1 for x in tops)
         times.append((t, label))
