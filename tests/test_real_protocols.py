@@ -187,10 +187,11 @@ def _fake(run_id, group, method, split, text="desc", ablation="", seed=0, top1=0
         "group": group, "method": method, "split": split, "text": text, "ablation": ablation, "seed": seed,
         "unseen": ["a", "b", "c"], "num_unseen": 3, "label_space": 10, "zsl_top1": top1, "zsl_top5": 1.0,
         "zsl_mean_per_class": top1, "zsl_samples": 30, "zsl_top1_aligned": top1 + 0.1, "zsl_top5_aligned": 1.0,
-        "per_class": {"a": 1.0, "b": 0.25, "c": 0.0}, "gzsl_S": 0.8, "gzsl_U": 0.2, "gzsl_H": 0.32, "gamma": 0.1,
-        "gzsl_plain": {"S": 0.9, "U": 0.0, "H": 0.0}, "selected": {"zsl_top1": 0.75, "gzsl_H": 0.5, "epoch": 4},
+        "per_class": {"a": 1.0, "b": 0.25, "c": 0.0}, "class_counts": {"a": 20, "b": 8, "c": 2}, "gzsl_S": 0.8, "gzsl_U": 0.2, "gzsl_H": 0.32, "gamma": 0.1,
+        "gzsl_plain": {"S": 0.9, "U": 0.0, "H": 0.0},
+        "selected": {"zsl_top1": 0.75, "zsl_mean_per_class": 0.5, "gzsl_H": 0.5, "epoch": 4},
         "epochs": 10, "partitions": {}, "wall_s": 120.0,
-        "cpu_s": 200.0, "chance": {"zsl_top1": 1 / 3, "zsl_top5": 1.0, "gzsl": 0.1},
+        "cpu_s": 200.0, "chance": {"zsl_top1": 1 / 3, "zsl_top5": 1.0, "gzsl": 0.1, "majority": 20 / 30},
     }
 
 
@@ -198,6 +199,7 @@ def test_build_tables_formats_every_group_with_chance_levels():
     from skelzs.tools.real_zsl import build_tables, chance_levels
 
     assert chance_levels(5, 20) == {"zsl_top1": 0.2, "zsl_top5": 1.0, "gzsl": 0.05}
+    assert chance_levels(5, 20, {"a": 54, "b": 19, "c": 3})["majority"] == pytest.approx(54 / 76)
     assert chance_levels(22, 87)["zsl_top5"] == pytest.approx(5 / 22)
     results = dict([
         _fake("m1", "main", "pgfa", "pku_zs_a", top1=0.5), _fake("m2", "main", "scople", "pku_zs_a", top1=0.25),
@@ -208,8 +210,9 @@ def test_build_tables_formats_every_group_with_chance_levels():
     md = build_tables(results)
     assert "### PGFA vs SCoPLe per protocol" in md and "### SCoPLe ablation on pku_zs_a" in md
     assert "### Class texts on pku_zs_a" in md and "### Seed noise on pku_zs_a" in md
-    assert "| pku_zs_a (3 unseen) | pgfa | 50.0 | 100.0 | 60.0 | 80.0 | 20.0 | 32.0 | 33.3 / 100.0 / 10.0 | 75.0 / 50.0 (epoch 4) | 2.0 |" in md
+    assert "| pku_zs_a (3 unseen) | pgfa | 50.0 | 50.0 | 100.0 | 60.0 | 80.0 | 20.0 | 32.0 | 33.3 (66.7) / 100.0 / 10.0 | 2.0 |" in md
     assert "| full SCoPLe | 25.0 |" in md and "| no_sampler | 12.5 |" in md
+    assert "| pku_zs_a | pgfa | 4 of 10 | 75.0 | 50.0 | 50.0 |" in md
     assert "| name | pgfa | 37.5 |" in md and "| 1 | pgfa | 62.5 |" in md
-    assert "a 100.0, b 25.0, c 0.0" in md
+    assert "a 100.0 (n=20), b 25.0 (n=8), c 0.0 (n=2)" in md
     assert "Runs: 5; total wall time 10.0 min, CPU time (user + system) 16.7 min." in md
