@@ -110,9 +110,10 @@ _NATIVE_LINE = re.compile(r"^(?:[IW]\d{4} |WARNING: Logging before InitGoogle|IN
 _DECISION = re.compile(r"^ *(\d+\.\d\d)s  person (\d+)  (.+?)  (\d\.\d\d)   \((.*)\)$")
 
 
-def _console_script() -> list[str]:
-    exe = Path(sys.executable).with_name("skelzs")
-    return [str(exe)] if exe.exists() else [sys.executable, "-c", "from skelzs.stream.cli import main; main()"]
+def _console_script(name: str = "skelzs") -> list[str]:
+    exe = Path(sys.executable).with_name(name)
+    module = {"skelzs": "skelzs.stream.cli", "skelzs-train": "skelzs.train.cli"}[name]
+    return [str(exe)] if exe.exists() else [sys.executable, "-c", f"from {module} import main; main()"]
 
 
 @pytest.mark.slow
@@ -131,3 +132,17 @@ def test_live_run_on_the_ntu_video_prints_no_native_lines(shared_data):
     assert windows >= 1 and len(decisions) == windows, proc.stdout
     assert all(m.group(3) in labels + ["no action"] for m in decisions)
     assert "summary" in proc.stdout and "person 0" in proc.stdout
+
+
+@pytest.mark.slow
+def test_eval_real_on_the_mediapipe_clip_prints_no_native_lines(shared_data, tmp_path):
+    """``skelzs-train eval-real`` runs MediaPipe on the NTU clip too: the same filter applies."""
+    out = tmp_path / "eval.json"
+    proc = subprocess.run(_console_script("skelzs-train") + [
+        "eval-real", "--data", str(shared_data), "--json", str(out),
+        "--skip", "pku", "--skip", "utkinect", "--skip", "msr", "--skip", "ntu"],
+        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert not _NATIVE_LINE.search(proc.stderr), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "MediaPipe NTU clip" in proc.stdout and out.is_file()
