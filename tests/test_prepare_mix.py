@@ -54,6 +54,7 @@ def test_mix_windows_subjects_and_skips(mixed):
     tmp, rep = mixed
     assert [s["file"].rsplit("/", 1)[-1] for s in rep.skipped] == ["a10_s01_e01_skeleton3D.txt"]
     assert "multiple of 20" in rep.skipped[0]["error"]
+    assert "a10_s01_e01" not in rep.skipped[0]["error"]          # the file is named once, by the skip line
     ds = PreparedDataset.open(tmp / "prepared")
     assert ds.pipeline == "raw" and ds.window_normalization == "body"
     assert ds.data.shape[1:] == (3, 40, 25, 2) and ds.manifest["fps"] == 15.0

@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skelzs.stream.errors import SkelzsError
+from skelzs.stream.errors import SkeletonFormatError, SkelzsError
 from skelzs.stream.skeleton import SkeletonSequence
 from skelzs.train.dataset import MANIFEST_FORMAT, MANIFEST_NAME, DatasetError
 
@@ -268,6 +268,8 @@ def _recordings(kind: str, root: Path, skipped: list[dict], progress):
             log.warning("skipped %s: %s", f, err)
         except (SkelzsError, ValueError, OSError, KeyError, IndexError) as err:
             msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+            if isinstance(err, SkeletonFormatError) and err.path == str(f):   # the skip line names the file
+                msg = f"line {err.line}: {err.reason}" if err.line is not None else err.reason
             skipped.append({"source": kind, "file": str(f), "error": msg})
             log.warning("skipped %s: %s", f, msg)
         finally:
