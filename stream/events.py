@@ -10,6 +10,7 @@ the pipeline → this event) and, in addition, ``kind`` (``"label"``, ``"window"
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 import time
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable, Protocol
 
-__all__ = ["Event", "EventSink", "JsonLinesSink", "ZmqEventSink", "MemorySink", "SinkSet", "DecisionLog",
+__all__ = ["Event", "EventSink", "JsonLinesSink", "ZmqEventSink", "MemorySink", "SinkSet", "DecisionLog", "DECISION_LINE",
            "merge_spans", "NO_ACTION"]
 
 NO_ACTION = "no action"
@@ -182,6 +183,11 @@ def merge_spans(decisions: Iterable[tuple[float, str | None]]) -> list[tuple[str
         else:
             spans.append([label, t, t, 1])
     return [tuple(sp) for sp in spans]  # type: ignore[misc]
+
+
+#: One :class:`DecisionLog` line: time, person (after the source's name when there are several),
+#: label or "no action", the best cosine, the top-k probabilities.
+DECISION_LINE = re.compile(r"^ *(-?\d+\.\d\d)s  (?:.+  )?person (\d+)  (.+?)  cos (-?\d\.\d\d)   \((.*)\)$")
 
 
 class DecisionLog:

@@ -10,10 +10,9 @@ import subprocess
 import sys
 from importlib.resources import files
 
-from skelzs.stream.events import DecisionLog, merge_spans
+from skelzs.stream.events import DECISION_LINE, DecisionLog, merge_spans
 
 LABELS = ["drink water", "waving", "brushing teeth", "falling"]
-_DECISION = re.compile(r"^ *(\d+\.\d\d)s  person (\d+)  (.+?)  cos (-?\d\.\d\d)   \((.*)\)$")
 _TOP = re.compile(r"^(.+) (\d\.\d\d)$")
 _SPAN = re.compile(r"(\d+\.\d\d)[–-](\d+\.\d\d) s")
 
@@ -46,7 +45,7 @@ def test_replay_without_a_tty_prints_a_line_per_decision_and_a_span_summary(ntu_
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.splitlines()
     windows = int(re.search(r"^frames \d+, windows (\d+),", proc.stdout, re.M).group(1))
-    decisions = [m for m in map(_DECISION.match, out) if m]
+    decisions = [m for m in map(DECISION_LINE.match, out) if m]
     assert windows >= 1 and len(decisions) == windows, proc.stdout
     threshold = float(json.loads((files("skelzs.assets") / "default" / "config.json").read_text())["open_set_threshold"])
     times = []

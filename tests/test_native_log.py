@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from skelzs.stream.events import DECISION_LINE
 from skelzs.stream.native_log import LineFilter, is_noise, verbose_requested
 
 # what a `skelzs live --video … --mirrored` run printed before the filter (ids and pointers vary)
@@ -107,7 +108,6 @@ def test_a_fatal_line_before_abort_is_not_lost():
 
 _NATIVE_LINE = re.compile(r"^(?:[IW]\d{4} |WARNING: Logging before InitGoogle|INFO: |WARNING: \[|"
                           r"Created TensorFlow Lite|Exception ignored in)", re.M)
-_DECISION = re.compile(r"^ *(\d+\.\d\d)s  person (\d+)  (.+?)  (\d\.\d\d)   \((.*)\)$")
 
 
 def _console_script(name: str = "skelzs") -> list[str]:
@@ -128,7 +128,7 @@ def test_live_run_on_the_ntu_video_prints_no_native_lines(shared_data):
     assert not _NATIVE_LINE.search(proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr
     windows = int(re.search(r"processed \d+ frames, (\d+) windows", proc.stderr).group(1))
-    decisions = [m for m in map(_DECISION.match, proc.stdout.splitlines()) if m]
+    decisions = [m for m in map(DECISION_LINE.match, proc.stdout.splitlines()) if m]
     assert windows >= 1 and len(decisions) == windows, proc.stdout
     assert all(m.group(3) in labels + ["no action"] for m in decisions)
     assert "summary" in proc.stdout and "person 0" in proc.stdout
