@@ -204,15 +204,18 @@ def test_build_tables_formats_every_group_with_chance_levels():
     results = dict([
         _fake("m1", "main", "pgfa", "pku_zs_a", top1=0.5), _fake("m2", "main", "scople", "pku_zs_a", top1=0.25),
         _fake("a1", "ablation", "scople", "pku_zs_a", ablation="no_sampler", top1=0.125),
+        _fake("a2", "ablation", "scople", "pku_zs_a", ablation="no_sampler", seed=1, top1=0.375),
         _fake("t1", "text", "pgfa", "pku_zs_a", text="name", top1=0.375),
         _fake("s1", "seed", "pgfa", "pku_zs_a", seed=1, top1=0.625),
     ])
     md = build_tables(results)
     assert "### PGFA vs SCoPLe per protocol" in md and "### SCoPLe ablation on pku_zs_a" in md
     assert "### Class texts on pku_zs_a" in md and "### Seed noise on pku_zs_a" in md
-    assert "| pku_zs_a (3 unseen) | pgfa | 50.0 | 50.0 | 100.0 | 60.0 | 80.0 | 20.0 | 32.0 | 33.3 (66.7) / 100.0 / 10.0 | 2.0 |" in md
-    assert "| full SCoPLe | 25.0 |" in md and "| no_sampler | 12.5 |" in md
+    assert "| pku_zs_a (3 unseen) | pgfa | 50.0 | 50.0 | 100.0 | 60.0 | 80.0 | 20.0 | 32.0 | 33.3 (66.7) / 100.0 / 10.0 | 3.3 (2.0) |" in md
+    assert "| full SCoPLe | 0 | 25.0 |" in md and "| no_sampler | 0 | 12.5 |" in md
+    assert "| no_sampler | 1 | 37.5 |" in md
+    assert "| no_sampler | 2 | 25.0 ± 17.7 |" in md and "| full SCoPLe | 1 | 25.0 |" in md  # mean ± sd
     assert "| pku_zs_a | pgfa | 4 of 10 | 75.0 | 50.0 | 50.0 |" in md
     assert "| name | pgfa | 37.5 |" in md and "| 1 | pgfa | 62.5 |" in md
     assert "a 100.0 (n=20), b 25.0 (n=8), c 0.0 (n=2)" in md
-    assert "Runs: 5; total wall time 10.0 min, CPU time (user + system) 16.7 min." in md
+    assert "Runs: 6; total wall time 12.0 min, CPU time (user + system) 20.0 min." in md

@@ -64,7 +64,8 @@ ABLATIONS = {  # SCoPLe, each prompt module off in turn
 }
 TEXTS = ("name", "desc", "pgfa_des", "parts")
 DEFAULT_TEXT = "desc"
-GROUPS = ("main", "ablation", "text", "seed")
+GROUPS = ("main", "ablation", "text", "seed", "names", "seeds")
+EXTRA_SEEDS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,13 @@ def grid(groups=GROUPS) -> list[RunSpec]:
             runs.append(RunSpec("seed", method, "pku_zs_a", seed=1))
     if "text" in groups:
         runs += [RunSpec("text", m, "pku_zs_a", text="pgfa_des") for m in ("pgfa", "scople")]
+    if "names" in groups:  # added after names beat descriptions on pku_zs_a: PGFA with names everywhere
+        runs += [RunSpec("names", "pgfa", s, text="name") for s in PROTOCOLS if s != "pku_zs_a"]
+    if "seeds" in groups:  # seeds 1 and 2 of both methods and of every ablation on pku_zs_a (noise)
+        for seed in EXTRA_SEEDS:
+            runs += [RunSpec("seed", m, "pku_zs_a", seed=seed) for m in ("pgfa", "scople")]
+            runs += [RunSpec("ablation", "scople", "pku_zs_a", ablation=a, seed=seed, overrides=o)
+                     for a, o in ABLATIONS.items()]
     return runs
 
 
@@ -321,6 +329,17 @@ def _pct(x) -> str:
     return "–" if x is None else f"{100 * x:.1f}"
 
 
+def _mean_sd(values) -> str:
+    v = [x for x in values if x is not None]
+    if not v:
+        return "–"
+    m = sum(v) / len(v)
+    if len(v) == 1:
+        return f"{100 * m:.1f}"
+    sd = (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5
+    return f"{100 * m:.1f} ± {100 * sd:.1f}"
+
+
 def _min(x) -> str:
     return "–" if x is None else f"{x / 60:.1f}"
 
@@ -340,24 +359,33 @@ def build_tables(results: dict) -> str:
         md.append("")
 
     head = ["protocol", "method", "ZSL top-1", "mean per-class", "top-5", "top-1 aligned", "GZSL S", "U",
-            "H (calibrated)", "chance: top-1 (majority) / top-5 / GZSL", "wall min"]
+            "H (calibrated)", "chance: top-1 (majority) / top-5 / GZSL", "CPU min (wall)"]
 
     def line(r: dict, first: str) -> list[str]:
         c = r["chance"]
         maj = f" ({_pct(c['majority'])})" if "majority" in c else ""
         return [first, r["method"], _pct(r["zsl_top1"]), _pct(r["zsl_mean_per_class"]), _pct(r["zsl_top5"]),
                 _pct(r["zsl_top1_aligned"]), _pct(r["gzsl_S"]), _pct(r["gzsl_U"]), _pct(r["gzsl_H"]),
-                f"{_pct(c['zsl_top1'])}{maj} / {_pct(c['zsl_top5'])} / {_pct(c['gzsl'])}", _min(r["wall_s"])]
+                f"{_pct(c['zsl_top1'])}{maj} / {_pct(c['zsl_top5'])} / {_pct(c['gzsl'])}",
+                f"{_min(r['cpu_s'])} ({_min(r['wall_s'])})"]
 
     main = sorted((r for r in rows if r["group"] == "main"), key=lambda r: (r["split"], r["method"]))
     table("PGFA vs SCoPLe per protocol (last epoch; class texts: one-sentence descriptions; %)", head,
           [line(r, f"{r['split']} ({r['num_unseen']} unseen)") for r in main])
-    base = [r for r in main if r["split"] == "pku_zs_a" and r["method"] == "scople"]
-    abl = sorted((r for r in rows if r["group"] == "ablation"), key=lambda r: r["ablation"])
+    base = sorted((r for r in rows if r["split"] == "pku_zs_a" and r["method"] == "scople" and r["text"] == DEFAULT_TEXT
+                   and not r["ablation"] and r["group"] in ("main", "seed")), key=lambda r: r["seed"])
+    abl = sorted((r for r in rows if r["group"] == "ablation"), key=lambda r: (r["ablation"], r["seed"]))
     if abl:
-        table("SCoPLe ablation on pku_zs_a (each module off in turn; %)", ["variant"] + head[2:],
-              [line(r, "full SCoPLe")[:1] + line(r, "")[2:] for r in base]
-              + [[r["ablation"]] + line(r, "")[2:] for r in abl])
+        table("SCoPLe ablation on pku_zs_a (each module off in turn; %)", ["variant", "seed"] + head[2:],
+              [["full SCoPLe", str(r["seed"])] + line(r, "")[2:] for r in base]
+              + [[r["ablation"], str(r["seed"])] + line(r, "")[2:] for r in abl])
+        variants = [("full SCoPLe", base)] + [(a, [r for r in abl if r["ablation"] == a])
+                                              for a in sorted({r["ablation"] for r in abl})]
+        table("SCoPLe ablation on pku_zs_a, mean ± standard deviation over seeds (%)",
+              ["variant", "seeds", "ZSL top-1", "mean per-class", "top-1 aligned", "GZSL H (calibrated)"],
+              [[name, str(len(rs))] + [_mean_sd([r[k] for r in rs]) for k in
+                                       ("zsl_top1", "zsl_mean_per_class", "zsl_top1_aligned", "gzsl_H")]
+               for name, rs in variants if rs])
     txt = sorted((r for r in rows if r["split"] == "pku_zs_a" and r["group"] in ("main", "text")),
                  key=lambda r: (r["method"], TEXTS.index(r["text"]) if r["text"] in TEXTS else 99))
     if any(r["group"] == "text" for r in txt):
@@ -367,6 +395,12 @@ def build_tables(results: dict) -> str:
                     and r["group"] in ("main", "seed")), key=lambda r: (r["method"], r["seed"]))
     if any(r["group"] == "seed" for r in seeds):
         table("Seed noise on pku_zs_a (%)", ["seed", "method"] + head[2:], [[str(r["seed"])] + line(r, "")[1:] for r in seeds])
+    names = {r["split"]: r for r in rows if r["method"] == "pgfa" and r["text"] == "name" and not r["seed"]}
+    if len(names) > 1:
+        table("PGFA with class names vs descriptions on every protocol (%)", ["protocol", "class text"] + head[2:],
+              [[f"{r['split']} ({r['num_unseen']} unseen)", r["text"]] + line(r, "")[2:]
+               for sp in sorted(names) for r in sorted((x for x in main if x["split"] == sp and x["method"] == "pgfa"),
+                                                       key=lambda x: x["text"]) + [names[sp]]])
     table("The epoch chosen on the validation classes (fit's own report; %)",
           ["protocol", "method", "chosen epoch", "ZSL top-1", "mean per-class", "GZSL H (calibrated)"],
           [[r["split"], r["method"], f"{r['selected']['epoch']} of {r['epochs']}", _pct(r["selected"]["zsl_top1"]),
