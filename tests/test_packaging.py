@@ -40,6 +40,10 @@ def test_wheel_contents(tmp_path):
     assert "skelzs/stream/data/ntu60_missing_skeletons.txt" in names
     assert "skelzs/stream/data/ntu120_missing_skeletons.txt" in names
     assert not any(n.endswith(".skeleton") and "shared" in n for n in names)
+    splits = sorted(Path(n).name for n in names if n.startswith("skelzs/train/data/real_splits/"))
+    assert splits == sorted(f.name for f in (REPO / "train" / "data" / "real_splits").glob("*.json")) and splits
+    for f in ("model.onnx", "model.safetensors", "config.json"):
+        assert f"skelzs/assets/default/{f}" in names
     meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "skelzs = skelzs.stream.cli:main" in meta and "skelzs-train" in meta
     # the installed wheel imports from another directory and finds its package data
