@@ -99,8 +99,7 @@ def run_app(typer_app: typer.Typer, argv: list[str] | None = None) -> int:
 def main(argv: list[str] | None = None) -> None:
     from skelzs.stream import native_log
 
-    # MediaPipe/LiteRT notices written to fd 2 by C++ code; the console script only, never on import
-    native_log.install(verbose=native_log.verbose_requested(sys.argv[1:] if argv is None else argv))
+    native_log.install_for_program(argv)   # MediaPipe/LiteRT notices on fd 2; never on import
     _register_commands()
     sys.exit(run_app(app, argv))
 

@@ -3,7 +3,8 @@
 Their C++ code writes to file descriptor 2 directly (glog ``W0000 00:00:… file.cc:N] …`` lines,
 ``WARNING: Logging before InitGoogle() is written to STDERR``, ``INFO: [accelerator_registry.cc:43]
 DestroyAccelerator …``, ``Created TensorFlow Lite XNNPACK delegate``), so Python logging filters
-never see them. :func:`install` (called by ``skelzs``'s ``main`` only, never on import) points fd 2
+never see them. :func:`install` (called through :func:`install_for_program` by the ``skelzs`` and
+``skelzs-train`` console scripts only, never on import) points fd 2
 at a pipe; a small forked filter process reads it, drops those lines and writes everything else
 unchanged to the original stderr. A fork rather than a thread: when native code aborts (a glog
 ``F`` line, then ``abort()``), the kernel closes the pipe and the filter still writes what it had,
@@ -32,7 +33,7 @@ import sys
 import threading
 import time
 
-__all__ = ["install", "is_noise", "LineFilter", "verbose_requested"]
+__all__ = ["install", "install_for_program", "is_noise", "LineFilter", "verbose_requested"]
 
 # glog info/warning lines ("I0000 00:00:1733… 123 file.cc:45] …", "W1205 …"); E and F lines stay
 _NOISE = re.compile(
@@ -109,6 +110,15 @@ def verbose_requested(argv: list[str]) -> bool:
         if arg in ("-v", "--verbose"):
             return True
     return False
+
+
+def install_for_program(argv: list[str] | None) -> bool:
+    """The console scripts' call (``skelzs``, ``skelzs-train``): filter when run as a program
+    (``argv`` is None: the command line is ``sys.argv``), never for an in-process caller that passes
+    its own ``argv`` (tests, scripts): their fd 2 is left alone."""
+    if argv is not None:
+        return False
+    return install(verbose=verbose_requested(sys.argv[1:]))
 
 
 def _unraisable_hook(unraisable) -> None:

@@ -110,6 +110,21 @@ _NATIVE_LINE = re.compile(r"^(?:[IW]\d{4} |WARNING: Logging before InitGoogle|IN
                           r"Created TensorFlow Lite|Exception ignored in)", re.M)
 
 
+def test_only_a_program_run_installs_the_filter():
+    """``main(argv)`` called in-process (tests, scripts) leaves fd 2 alone; the console script
+    (``argv`` None) installs the filter, and ``-v`` on its command line does not."""
+    code = textwrap.dedent("""
+        import sys
+        from skelzs.stream import native_log
+        print(native_log.install_for_program(["eval-real"]), flush=True)
+        print(native_log.install_for_program(None), flush=True)
+    """)
+    for argv, expected in ((["x", "live"], ["False", "True"]), (["x", "-v", "live"], ["False", "False"])):
+        proc = subprocess.run([sys.executable, "-c", code, *argv[1:]], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.split() == expected, (argv, proc.stdout, proc.stderr)
+
+
 def _console_script(name: str = "skelzs") -> list[str]:
     exe = Path(sys.executable).with_name(name)
     module = {"skelzs": "skelzs.stream.cli", "skelzs-train": "skelzs.train.cli"}[name]

@@ -33,8 +33,7 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 def main(argv: list[str] | None = None) -> None:
     from skelzs.stream import native_log
 
-    # eval-real and prepare run MediaPipe / LiteRT: their C++ notices on fd 2 are filtered as in `skelzs`
-    native_log.install(verbose=native_log.verbose_requested(sys.argv[1:] if argv is None else argv))
+    native_log.install_for_program(argv)   # eval-real runs MediaPipe: its notices on fd 2, as in `skelzs`
     for name in _COMMAND_MODULES:
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name).register(app)
