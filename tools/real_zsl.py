@@ -43,6 +43,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from skelzs.train.splits import real_split_file
+
 __all__ = ["ENCODER", "RunSpec", "grid", "write_class_texts", "chance_levels", "collect", "build_tables", "main"]
 
 log = logging.getLogger("skelzs.tools.real_zsl")
@@ -119,12 +121,6 @@ def grid(groups=GROUPS) -> list[RunSpec]:
 
 
 # -- data -------------------------------------------------------------------------------------------
-def split_path(name: str) -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("skelzs.train.data").joinpath("real_splits", f"{name}.json")))
-
-
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "skelzs.train.cli", *args]
 
@@ -211,7 +207,7 @@ def write_class_texts(data: Path, out: Path) -> dict[str, Path]:
 def fit_command(spec: RunSpec, work: Path, epochs: int, batch: int) -> list[str]:
     run = work / "runs" / spec.run_id
     return _cli("fit", "--method", spec.method, "--data", str(work / f"prepared_{PROTOCOLS[spec.split]}"),
-                "--split", str(split_path(spec.split)), "--class-text", str(work / "texts" / f"{spec.text}.txt"),
+                "--split", str(real_split_file(spec.split)), "--class-text", str(work / "texts" / f"{spec.text}.txt"),
                 "--config", str(run / "config.json"), "--epochs", str(epochs), "--batch-size", str(batch),
                 "--warmup-epochs", str(WARMUP),
                 "--seed", str(spec.seed), "--select-on", "val", "--augment", "none", "--device", "cpu",
@@ -232,7 +228,7 @@ def last_epoch_results(spec: RunSpec, work: Path) -> None:
         out.write_text((run / "results.json").read_text())
         return
     cmd = _cli("eval", "--checkpoint", str(run / "last"), "--data", str(work / f"prepared_{PROTOCOLS[spec.split]}"),
-               "--split", str(split_path(spec.split)), "--class-text", str(work / "texts" / f"{spec.text}.txt"),
+               "--split", str(real_split_file(spec.split)), "--class-text", str(work / "texts" / f"{spec.text}.txt"),
                "--gzsl", "--json", "--device", "cpu")
     (run / "command_last.txt").write_text(shlex.join(cmd) + "\n")
     res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -311,7 +307,7 @@ def collect(work: Path, specs: list[RunSpec]) -> dict:
         metrics = [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines() if ln.strip()] \
             if (run / "metrics.jsonl").is_file() else []
         timing = json.loads((run / "timing.json").read_text()) if (run / "timing.json").is_file() else {}
-        split = json.loads(split_path(spec.split).read_text())
+        split = json.loads(real_split_file(spec.split).read_text())
         out[spec.run_id] = {
             "group": spec.group, "method": spec.method, "split": spec.split, "text": spec.text,
             "ablation": spec.ablation, "seed": spec.seed,

@@ -158,12 +158,6 @@ def _pku_read(f: Path, root: Path) -> _Recording:
     return _Recording(seq, segs, int(re.sub(r"\D", "", f.stem.split("-")[0]) or 0), False, f.stem)
 
 
-def _pku_val_read(f: Path, root: Path) -> _Recording:
-    rec = _pku_read(f, root)
-    rec.test = True
-    return rec
-
-
 def _pku_label(label: str) -> str:
     """PKU-MMD label ids (1-based, Actions.xlsx order) -> official names."""
     from skelzs.train.prepare import class_names
@@ -250,7 +244,9 @@ def _synth_index(root: Path):
 
 _SOURCES = {"pku": (_pku_files, _pku_read), "utkinect": (_utkinect_files, _utkinect_read),
             "msr": (_msr_files, _msr_read), "bvh": (_bvh_files, _bvh_read), "synth": (_synth_files, _synth_read),
-            "pku_val": (_pku_files, _pku_val_read)}
+            "pku_val": (_pku_files, _pku_read)}
+ALL_TEST_SOURCES = frozenset({"pku_val"})     # every recording on the test side, as with --all-test
+_ALIASES_OF = {"pku_val": "pku"}              # the vocabulary aliases a source kind's labels use
 
 
 def _recordings(kind: str, root: Path, skipped: list[dict], progress):
@@ -388,11 +384,11 @@ def prepare_mix(opts: MixOptions) -> MixReport:
 
 def _collect(kind, root, opts, vocab, windows, recordings, skipped, progress) -> None:
     src_id = SOURCE_IDS[kind]
-    alias_source = "pku" if kind == "pku_val" else kind
+    alias_source = _ALIASES_OF.get(kind, kind)
+    all_test = kind in ALL_TEST_SOURCES or kind in opts.all_test
     for rec in _recordings(kind, root, skipped, progress):
         recordings[kind] += 1
-        if kind in opts.all_test:
-            rec.test = True
+        rec.test = rec.test or all_test
         joints, src_frames = resample(rec.seq.with_persons(2), opts.fps)
         for label, a, b in rec.segments:
             cls = vocab.lookup(alias_source, _pku_label(label) if alias_source == "pku" else label)
