@@ -178,3 +178,51 @@ def test_multi_action_recordings_with_segments(tmp_path, fmt):
         truth = json.loads((tmp_path / rec["file"]).with_suffix(".segments.json").read_text())
         assert truth["frames"] == seq.num_frames
         assert 2 <= len(truth["segments"]) <= 3
+
+
+def test_kinect_noise_lies_within_real_recordings_and_legacy_above(shared_data):
+    """``--noise kinect``: the library's frame-to-frame noise at 15 fps lies within the span of
+    the real Kinect sources (PKU-MMD v2, UTKinect and MSR Action3D v1), joint group by joint group.
+    The default ``legacy`` settings are noisier than every real source on the trunk."""
+    from skelzs.tools.sensor_noise import library_residuals, noise_table, real_residuals
+
+    real = [noise_table(n) for n in real_residuals(shared_data).values()]
+    assert len(real) == 3
+    kinect = noise_table(library_residuals(per_class=1, variation=Variation.kinect_noise()))
+    for group in ("trunk", "head", "wrists", "hands", "feet"):
+        lo, hi = min(r[group][0] for r in real), max(r[group][0] for r in real)
+        assert 0.8 * lo <= kinect[group][0] <= 1.2 * hi, (group, kinect[group], lo, hi)
+    # still a noisy sensor: hands flicker several times more than the trunk, as on the Kinect
+    assert kinect["hands"][0] > 3 * kinect["trunk"][0]
+    assert all(r["hands"][0] > 3 * r["trunk"][0] for r in real)
+    legacy = noise_table(library_residuals(per_class=1))
+    assert legacy["trunk"][0] > 1.2 * max(r["trunk"][0] for r in real)
+
+
+def test_noise_setting_changes_only_the_noise():
+    """Same seed, other noise: the same performance (body, camera, timing), other sensor noise."""
+    a = generate_sample("brushing teeth", seed=5)
+    b = generate_sample("brushing teeth", seed=5, var=Variation.kinect_noise())
+    assert a.joints.shape == b.joints.shape and a.meta["mirrored"] == b.meta["mirrored"]
+    diff = np.linalg.norm(a.joints - b.joints, axis=-1)
+    assert 0 < np.median(diff) < 0.03
+
+
+def test_cli_noise_option_is_recorded_and_checked(tmp_path, capsys):
+    from skelzs.stream.cli import run_app
+    from skelzs.train.cli import app
+    import skelzs.train.synth_cli as synth_cli
+
+    synth_cli.register(app)
+    out = tmp_path / "k"
+    assert run_app(app, ["synth", "--out", str(out), "--classes", "clapping", "--per-class", "2", "--noise", "kinect"]) == 0
+    assert json.loads((out / "synth.json").read_text())["noise"] == "kinect"
+    from skelzs.stream.formats import load_sequence
+
+    seq = load_sequence(sorted((out / "clapping").glob("*.npz"))[0])
+    ref = generate_sample("clapping", seed=seq.meta["seed"], var=Variation.kinect_noise())
+    assert np.array_equal(seq.joints, ref.joints)
+    capsys.readouterr()
+    assert run_app(app, ["synth", "--out", str(tmp_path / "x"), "--noise", "loud"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--noise 'loud'" in err[0]
