@@ -226,3 +226,27 @@ def test_cli_noise_option_is_recorded_and_checked(tmp_path, capsys):
     assert run_app(app, ["synth", "--out", str(tmp_path / "x"), "--noise", "loud"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--noise 'loud'" in err[0]
+    assert run_app(app, ["synth", "--out", str(tmp_path / "y"), "--hold-prob", "1.5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--hold-prob 1.5" in err[0]
+    held = tmp_path / "h"
+    assert run_app(app, ["synth", "--out", str(held), "--classes", "drink water", "--per-class", "1", "--hold-prob", "1"]) == 0
+    assert json.loads((held / "synth.json").read_text())["hold_prob"] == 1.0
+
+
+def test_hold_prob_starts_upper_body_actions_with_the_hands_in_front():
+    """``hold_prob=1``: an upper-body action begins and ends with both hands held in front of the
+    belly (hand-head distance about 0.55 m rather than 0.8 m hanging), and still reaches the mouth;
+    a whole-body action (jump up) is left as it is."""
+    import dataclasses
+
+    still = dataclasses.replace(Variation.canonical(), hold_prob=1.0)
+    held = generate_sample("drink water", seed=0, var=still)
+    free = generate_sample("drink water", seed=0, var=Variation.canonical())
+    hand_head = lambda s, h: np.linalg.norm(s.joints[:, 0, h] - s.joints[:, 0, 3], axis=-1)  # noqa: E731
+    for hand in (7, 11):
+        assert hand_head(held, hand)[0] < 0.6 < 0.75 < hand_head(free, hand)[0]
+        assert hand_head(held, hand)[-1] < 0.6
+    assert hand_head(held, 11).min() < 0.2            # the drink still reaches the mouth
+    jump_held = generate_sample("jump up", seed=0, var=still)
+    assert np.array_equal(jump_held.joints, generate_sample("jump up", seed=0, var=Variation.canonical()).joints)

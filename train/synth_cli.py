@@ -66,7 +66,7 @@ class SynthOptions:
     def __init__(self, out: Path, classes: list[int], per_class: int, seed: int = 0, fmt: str = "npz",
                  window: int | None = None, test_fraction: float = 0.2, descriptions: bool = False,
                  multi_action: bool = False, recordings: int = 10, actions_per_recording: tuple[int, int] = (3, 6),
-                 workers: int = 1, noise: str = "legacy"):
+                 workers: int = 1, noise: str = "legacy", hold_prob: float = 0.0):
         self.out, self.classes, self.per_class, self.seed, self.fmt = Path(out), classes, per_class, seed, fmt
         self.window, self.test_fraction, self.descriptions = window, test_fraction, descriptions
         self.multi_action, self.recordings, self.actions_per_recording = multi_action, recordings, actions_per_recording
@@ -74,6 +74,9 @@ class SynthOptions:
         if noise not in SENSOR_NOISE:
             raise SkelzsError(f"--noise {noise!r}: expected one of {', '.join(SENSOR_NOISE)}")
         self.noise = noise
+        if not 0.0 <= hold_prob <= 1.0:
+            raise SkelzsError(f"--hold-prob {hold_prob}: expected a probability in [0, 1]")
+        self.hold_prob = hold_prob
 
 
 def _save(path: Path, seq, fmt: str) -> None:
@@ -92,19 +95,19 @@ def _sample_seed(seed: int, cls: int, i: int) -> int:
     return (seed * 1_000_003 + cls * 100_003 + i) % (2**63)
 
 
-def _variation(noise: str):
+def _variation(noise: str, hold_prob: float = 0.0):
     from skelzs.train.synth.generator import Variation
 
-    return {"legacy": Variation, "kinect": Variation.kinect_noise}[noise]()
+    return {"legacy": Variation, "kinect": Variation.kinect_noise}[noise](hold_prob=hold_prob)
 
 
 def _write_one(job: tuple) -> tuple[str, int, int]:
-    out, rel, cls, local_label, sample_seed, fmt, window, subset, noise = job
+    out, rel, cls, local_label, sample_seed, fmt, window, subset, noise, hold_prob = job
     import numpy as np
 
     from skelzs.train.synth.generator import generate_sample
 
-    seq = generate_sample(cls, sample_seed, _variation(noise))
+    seq = generate_sample(cls, sample_seed, _variation(noise, hold_prob))
     if window:
         seq = crop_window(seq, window, np.random.default_rng(sample_seed + 1))
     seq.meta["action"] = local_label
@@ -113,10 +116,10 @@ def _write_one(job: tuple) -> tuple[str, int, int]:
 
 
 def _write_recording(job: tuple) -> tuple[str, list[dict]]:
-    out, rel, names, rec_seed, fmt, noise = job
+    out, rel, names, rec_seed, fmt, noise, hold_prob = job
     from skelzs.train.synth.generator import generate_recording
 
-    seq, segments = generate_recording(names, rec_seed, _variation(noise))
+    seq, segments = generate_recording(names, rec_seed, _variation(noise, hold_prob))
     seq.meta["action"] = None
     _save(Path(out) / rel, seq, fmt)
     seg_path = (Path(out) / rel).with_suffix(".segments.json")
@@ -147,7 +150,7 @@ def write_synth_dataset(opts: SynthOptions, progress=None) -> dict:
             k = int(rng.integers(lo, hi + 1))
             picked = [names[i] for i in rng.choice(len(names), size=min(k, len(names)), replace=False)]
             rec_jobs.append((str(out), f"recordings/recording_{r:04d}{suffix}", picked, int(rng.integers(2**62)),
-                             opts.fmt, opts.noise))
+                             opts.fmt, opts.noise, opts.hold_prob))
         (out / "recordings").mkdir(exist_ok=True)
     else:
         for local, cls in enumerate(opts.classes):
@@ -157,7 +160,7 @@ def write_synth_dataset(opts: SynthOptions, progress=None) -> dict:
                 s = _sample_seed(opts.seed, cls, i)
                 subset = 0 if (np.random.default_rng(s + 7).random() < opts.test_fraction) else 1
                 jobs.append((str(out), f"{folder}/{folder}_{i:05d}{suffix}", cls, local, s, opts.fmt, opts.window, subset,
-                             opts.noise))
+                             opts.noise, opts.hold_prob))
 
     total = len(jobs) + len(rec_jobs)
     task = progress.add_task("synth", total=total) if progress is not None else None
@@ -188,7 +191,7 @@ def write_synth_dataset(opts: SynthOptions, progress=None) -> dict:
                 fh.write(f"{rel},{label},{'train' if subset else 'test'}\n")
     info = {
         "generator": "skelzs.train.synth", "seed": opts.seed, "format": opts.fmt, "window": opts.window,
-        "noise": opts.noise, "per_class": opts.per_class, "classes": names, "class_ids": list(opts.classes),
+        "noise": opts.noise, "hold_prob": opts.hold_prob, "per_class": opts.per_class, "classes": names, "class_ids": list(opts.classes),
         "test_fraction": opts.test_fraction, "samples": len(rows),
         "recordings": [{"file": r, "segments": s} for r, s in recs],
     }
@@ -242,6 +245,8 @@ def synth_cmd(
     list_classes: bool = typer.Option(False, "--list", help="Print the class table and exit."),
     noise: str = typer.Option("legacy", "--noise", help="Sensor noise: legacy (the library's default, noisier "
                               "than real sensors) | kinect (calibrated on real Kinect recordings)."),
+    hold_prob: float = typer.Option(0.0, "--hold-prob", help="Share of upper-body samples that begin and end "
+                                    "with the hands held in front (an object in hand) instead of hanging."),
 ) -> None:
     """Generate samples of the procedural motion library (deterministic by seed)."""
     from skelzs.train.synth.actions import ACTIONS
@@ -267,7 +272,7 @@ def synth_cmd(
         raise SkelzsError("--window must be at least 8 frames")
     ids = _resolve_classes(classes, exclude)
     opts = SynthOptions(out, ids, per_class, seed, fmt, window, test_fraction, descriptions, multi_action,
-                        recordings, workers=max(1, min(workers, os.cpu_count() or 1)), noise=noise)
+                        recordings, workers=max(1, min(workers, os.cpu_count() or 1)), noise=noise, hold_prob=hold_prob)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

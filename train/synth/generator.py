@@ -69,6 +69,7 @@ class Variation:
     jitter_prob: float = 0.4             # chance of jitter bursts on a sample
     drop_rate: tuple[float, float] = (0.0, 0.03)   # fraction of frames held (dropped by the sensor)
     seated_prob: float = 0.25            # upper-body actions performed sitting on a chair (as in many NTU clips)
+    hold_prob: float = 0.0               # upper-body actions begun and ended with the hands held in front
 
     @classmethod
     def kinect_noise(cls, **overrides) -> "Variation":
@@ -183,6 +184,23 @@ _LEG_DOFS = [DOF_INDEX[f"{s}_{n}"] for s in "lr" for n in ("hip_flex", "hip_abd"
 _WHOLE_BODY = ("lift", "pitch", "roll", "yaw", "tx", "tz")
 
 
+_ARM_DOFS = {side: [f"{side}_{n}" for n in ("sh_flex", "sh_abd", "sh_rot", "elbow", "pron", "wrist", "shrug")]
+             for side in "lr"}
+#: the idle arm of a person holding something (a cup, food, a book, a phone) in front of the belly
+#: instead of letting the arms hang: trimmed action clips (NTU RGB+D) mostly begin and end so
+HOLD_ARMS = {"l_sh_flex": 20.0, "l_sh_abd": 10.0, "l_elbow": 85.0,
+             "r_sh_flex": 20.0, "r_sh_abd": 10.0, "r_elbow": 85.0}
+
+
+def _holding(pose: dict) -> dict:
+    """``pose`` with every arm that it puts at rest (all seven DOFs at REST) held in front instead."""
+    out = dict(pose)
+    for side, names in _ARM_DOFS.items():
+        if all(n in pose and pose[n] == REST[n] for n in names):
+            out.update({n: HOLD_ARMS.get(n, REST[n]) for n in names})
+    return out
+
+
 def seatable(action: Action) -> bool:
     """An upper-body action (no key moves the legs or the whole body): it can be done seated."""
     if action.persons != 1 or action.start or not action.can_sit:
@@ -219,7 +237,11 @@ def action_track(action: Action, rng: np.random.Generator, var: Variation = Vari
         sub = np.random.default_rng(rng.integers(2**63))
         return _keys_to_arrays(st, list(zip(keys, poses)), sub, var, cycle_mask, amp, speed)
 
-    t1, v1, e1 = build(action.start, [k.pose for k in keys])
+    holding = bool(var.hold_prob) and seatable(action) and bool(rng.random() < var.hold_prob)
+    if holding:
+        t1, v1, e1 = build(_holding({**REST, **action.start}), [_holding(k.pose) for k in keys])
+    else:
+        t1, v1, e1 = build(action.start, [k.pose for k in keys])
     if seated:
         sit = _start_pose(SIT)
         v1[:, _LEG_DOFS] = sit[_LEG_DOFS]
