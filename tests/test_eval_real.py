@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from skelzs.assets import asset_path
-from skelzs.train.eval_real import PKU_TWO_PERSON, EvalRealOptions, eval_real, format_table
+from skelzs.train.eval_real import EvalRealOptions, eval_real, format_table, pku_two_person
 
 
 def test_pku_rows_split_single_person_segments_from_interactions(shared_data):
@@ -14,7 +14,8 @@ def test_pku_rows_split_single_person_segments_from_interactions(shared_data):
     rows = out["rows"]
     full, single = rows["PKU-MMD val (51 names)"], rows["PKU-MMD val, single-person segments only (51 names)"]
     names = [n for n in (shared_data / "class_names" / "pku51_official_names.txt").read_text().splitlines() if n.strip()]
-    two = {names[i - 1] for i in PKU_TWO_PERSON}
+    two = {names[i] for i in pku_two_person(shared_data)}
+    assert len(two) == 8
     assert full["n"] == 142
     assert single["n"] == sum(p["truth"] not in two for p in full["predictions"]) == 19
     assert not any(p["truth"] in two for p in single["predictions"])

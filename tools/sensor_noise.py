@@ -6,7 +6,7 @@ distance, at the checkpoint's 15 fps. This prints its median and 90th percentile
 (trunk, head, wrists, hands, feet) for the real Kinect recordings (PKU-MMD train, UTKinect
 subjects 1-7, MSR Action3D odd subjects) and for samples of the motion library under both of its
 noise settings (``skelzs-train synth --noise``): ``legacy``, the default, is noisier than every
-real source (trunk 6.5 mm against 1.0-4.2 mm); ``kinect``
+real source (trunk 6.5 mm against 1.0-4.1 mm); ``kinect``
 (:meth:`~skelzs.train.synth.generator.Variation.kinect_noise`) was calibrated with this table to
 lie inside their span. A mismatch is a texture by which a model could tell procedural windows
 from real ones (the default checkpoint's run D measured what removing it changes:
@@ -18,7 +18,6 @@ docs/default-model.md).
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import numpy as np
@@ -48,11 +47,12 @@ def noise_table(norms: np.ndarray) -> dict[str, tuple[float, float]]:
 
 
 def person_at_rate(seq, fps: float) -> np.ndarray:
-    """Person 0 of a sequence resampled to ``fps`` by nearest frame, as the live buffer does."""
-    n = seq.joints.shape[0]
-    idx = np.unique(np.clip(np.rint(np.arange(0, n * fps / seq.fps) * seq.fps / fps), 0, n - 1).astype(int))
-    j = seq.joints if seq.joints.ndim == 3 else seq.joints[:, 0]
-    return j[idx]
+    """Person 0 of a sequence on a ``fps`` grid (nearest frame, :func:`~skelzs.train.prepare_mix.resample`,
+    as ``prepare mix`` cuts its windows): (T', V, 3)."""
+    from skelzs.train.prepare_mix import resample
+
+    j = resample(seq, fps)[0]
+    return j if j.ndim == 3 else j[:, 0]
 
 
 def library_residuals(per_class: int = 3, fps: float = 15.0, seed: int = 1000, variation=None) -> np.ndarray:
@@ -68,28 +68,20 @@ def library_residuals(per_class: int = 3, fps: float = 15.0, seed: int = 1000, v
 
 
 def real_residuals(data: Path, fps: float = 15.0) -> dict[str, np.ndarray]:
-    """Residual norms of the training sides of the real Kinect sources under ``data``."""
-    from skelzs.stream.formats import load_sequence
-    from skelzs.train.prepare_mix import UTKINECT_TEST_SUBJECTS
+    """Residual norms of the training sides of the real Kinect sources under ``data``: the recordings
+    ``prepare mix`` reads and keeps on the training side (an unreadable file is named and skipped)."""
+    from skelzs.train.prepare_mix import source_recordings
 
-    sources: dict[str, list[Path]] = {
-        "PKU-MMD train (Kinect v2)": sorted((data / "pku_mmd_more" / "train").glob("*.npz")),
-        "UTKinect s1-7 (Kinect v1)": [f for f in sorted((data / "kinect_v1" / "UTKinect" / "joints").glob("joints_s*_e*.txt"))
-                                     if int(re.match(r"joints_s(\d+)", f.stem).group(1)) not in UTKINECT_TEST_SUBJECTS],
-        "MSR Action3D odd subjects (Kinect v1)": [
-            f for f in sorted((data / "kinect_v1" / "MSRAction3D" / "real_world_coordinates").glob("a*_s*_e*_skeleton3D.txt"))
-            if int(re.match(r"a\d+_s(\d+)", f.name).group(1)) % 2],
+    sources = {
+        "PKU-MMD train (Kinect v2)": ("pku", data / "pku_mmd_more" / "train"),
+        "UTKinect s1-7 (Kinect v1)": ("utkinect", data / "kinect_v1" / "UTKinect" / "joints"),
+        "MSR Action3D odd subjects (Kinect v1)": ("msr", data / "kinect_v1" / "MSRAction3D" / "real_world_coordinates"),
     }
     out = {}
-    for name, files in sources.items():
-        norms = []
-        for f in files:
-            try:
-                norms.append(residual_norms(person_at_rate(load_sequence(f), fps)))
-            except Exception:  # noqa: BLE001 - an unreadable file (prepare mix names it) adds nothing here
-                continue
-        if norms:
-            out[name] = np.concatenate(norms)
+    for name, (kind, root) in sources.items():
+        if root.is_dir():
+            out[name] = np.concatenate([residual_norms(person_at_rate(rec.seq, fps))
+                                        for rec in source_recordings(kind, root, []) if not rec.test])
     return out
 
 

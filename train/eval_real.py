@@ -7,7 +7,7 @@ PKU-MMD ``val/``), each classified as ``skelzs classify`` does
 
 * **PKU-MMD val**: the 142 labelled segments of the 16 cross-subject *test* sequences in
   ``pku_mmd_more/val`` against the 51 PKU-MMD names (top-1 and top-5), and the same for its
-  single-person segments alone (the eight two-person classes, 120 of the 142, dominate the first);
+  single-person segments alone (the eight two-person classes, 123 of the 142, dominate the first);
 * **UTKinect** subjects 8-10 against its 10 class names, **MSR Action3D** even subjects against
   its 20 names, and **MSR zero-shot**: the MSR classes the checkpoint never trained on (its
   ``labels.unseen``) ranked among themselves only;
@@ -33,12 +33,9 @@ import numpy as np
 
 from skelzs.stream.skeleton import SkeletonSequence
 
-__all__ = ["EvalRealOptions", "eval_real", "format_table"]
+__all__ = ["EvalRealOptions", "eval_real", "format_table", "pku_two_person"]
 
 NTU_MEDIAPIPE_PAIR = "S001C001P001R001A001"
-#: PKU-MMD's two-person classes (official 1-based ids): giving something, handshaking, hugging,
-#: kicking, pat on back, point finger at, punching/slapping and pushing the other person
-PKU_TWO_PERSON = frozenset({12, 14, 16, 18, 21, 24, 26, 27})
 
 
 @dataclass
@@ -63,6 +60,15 @@ def _with_context(seq: SkeletonSequence, start: int, end: int, seconds: float) -
         start, end = max(0, start - need // 2), min(seq.joints.shape[0], end + need - need // 2)
     conf = None if seq.confidence is None else seq.confidence[start:end]
     return SkeletonSequence(seq.joints[start:end], seq.layout, seq.fps, conf, dict(seq.meta))
+
+
+def pku_two_person(data: Path) -> frozenset[int]:
+    """0-based indices of PKU-MMD's two-person classes, from the ``two_person`` column of the data's
+    ``class_names/pku51_official_classes.csv`` (the 8 labels of the interaction sequences)."""
+    import csv
+
+    with open(data / "class_names" / "pku51_official_classes.csv", newline="") as fh:
+        return frozenset(int(r["label_index0"]) for r in csv.DictReader(fh) if r["two_person"].strip() == "1")
 
 
 def _accuracy(rows: list[dict], labels: list[str], k: int = 5) -> dict:
@@ -103,7 +109,8 @@ def eval_real(opts: EvalRealOptions) -> dict:
                              _with_context(seq, seg.start - 1, seg.end, window_s)))
         res = run(pku51, seqs)
         rows["PKU-MMD val (51 names)"] = _accuracy(res, pku51) | {"predictions": _preds(res, pku51)}
-        single = [r for r in res if r["action"] + 1 not in PKU_TWO_PERSON]
+        two = pku_two_person(data)
+        single = [r for r in res if r["action"] not in two]
         rows["PKU-MMD val, single-person segments only (51 names)"] = _accuracy(single, pku51) | {
             "predictions": _preds(single, pku51)}
 

@@ -52,7 +52,7 @@ from skelzs.stream.errors import SkeletonFormatError, SkelzsError
 from skelzs.stream.skeleton import SkeletonSequence
 from skelzs.train.dataset import MANIFEST_FORMAT, MANIFEST_NAME, DatasetError
 
-__all__ = ["MIX_SOURCES", "MixOptions", "MixReport", "Vocabulary", "load_vocabulary", "prepare_mix",
+__all__ = ["MIX_SOURCES", "MixOptions", "MixReport", "Vocabulary", "load_vocabulary", "prepare_mix", "source_recordings",
            "window_starts", "resample"]
 
 log = logging.getLogger("skelzs.train")
@@ -249,7 +249,7 @@ ALL_TEST_SOURCES = frozenset({"pku_val"})     # every recording on the test side
 _ALIASES_OF = {"pku_val": "pku"}              # the vocabulary aliases a source kind's labels use
 
 
-def _recordings(kind: str, root: Path, skipped: list[dict], progress):
+def source_recordings(kind: str, root: Path, skipped: list[dict], progress=None):
     """The readable recordings of one source; a file that fails is reported by name, counted, skipped."""
     files_of, read = _SOURCES[kind]
     files = files_of(root)
@@ -386,7 +386,7 @@ def _collect(kind, root, opts, vocab, windows, recordings, skipped, progress) ->
     src_id = SOURCE_IDS[kind]
     alias_source = _ALIASES_OF.get(kind, kind)
     all_test = kind in ALL_TEST_SOURCES or kind in opts.all_test
-    for rec in _recordings(kind, root, skipped, progress):
+    for rec in source_recordings(kind, root, skipped, progress):
         recordings[kind] += 1
         rec.test = rec.test or all_test
         joints, src_frames = resample(rec.seq.with_persons(2), opts.fps)

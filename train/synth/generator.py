@@ -75,7 +75,7 @@ class Variation:
     def kinect_noise(cls, **overrides) -> "Variation":
         """The default variation with sensor noise calibrated on real Kinect recordings
         (``python -m skelzs.tools.sensor_noise``). At 15 fps the frame-to-frame residual median of
-        PKU-MMD, UTKinect and MSR Action3D is 1.0-4.2 mm on the trunk and 7.0-19.4 mm on the
+        PKU-MMD, UTKinect and MSR Action3D is 1.0-4.1 mm on the trunk and 7.0-19.4 mm on the
         hands; this gives 2.2 and 10.9 mm. The default (``legacy``) gives 6.5 and 25 mm, noisier
         than any of them."""
         return cls(**{"noise_m": (0.0015, 0.0055), "noise_white": 0.2, "jitter_prob": 0.6,
