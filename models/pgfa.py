@@ -18,11 +18,13 @@ from torch import nn
 
 from skelzs.models.configs import strict_from_dict
 
-__all__ = ["PGFAConfig", "PGFAModel", "pgfa_kl_loss", "prototype_alignment", "SUPPORT_FACTOR",
+__all__ = ["PGFAConfig", "PGFAModel", "pgfa_kl_loss", "prototype_alignment", "SUPPORT_FACTOR", "DEFAULT_SUPPORT_FACTOR",
            "pgfa_checkpoint_config", "build_pgfa"]
 
 #: Support factor α of the prototype alignment per dataset (PGFA test_config.py; papers.md A.7).
 SUPPORT_FACTOR: dict[str, float] = {"ntu60": 0.9, "ntu120": 0.4, "pku51": 1.0, "pku": 1.0}
+#: α for a dataset PGFA gives none (its NTU-60 value).
+DEFAULT_SUPPORT_FACTOR = 0.9
 
 TEMPERATURE_INIT = math.log(1 / 0.07)
 

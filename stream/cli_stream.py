@@ -315,17 +315,27 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         top_k: int = _TOPK,
         threshold: Optional[float] = typer.Option(None, "--threshold", help="Open-set cosine threshold (default: none, always name the best label)."),
         pku_labels: Optional[Path] = typer.Option(None, "--pku-labels", help="PKU-MMD label file: one answer per labelled segment."),
+        align: str = typer.Option("none", "--align", help="none | batch: score against label prototypes aligned "
+                                  "on all the given recordings together (PGFA, transductive)."),
+        support_factor: Optional[float] = typer.Option(None, "--support-factor", help="--align batch: the share of "
+                                                       "each label's most confident recordings kept (default 0.9)."),
         json_out: bool = _JSON,
     ) -> None:
         """One whole-recording answer per file (top-k with scores), for offline use and evaluation."""
+        from skelzs.models.pgfa import DEFAULT_SUPPORT_FACTOR
         from skelzs.stream.classify import classify_recordings
-
         from skelzs.stream.matcher import parse_labels
 
+        if align not in ("none", "batch"):
+            raise SkelzsError(f"--align {align!r}: expected none or batch")
+        if support_factor is not None and align != "batch":
+            raise SkelzsError("--support-factor applies to --align batch")
         names = parse_labels(labels, labels_file)
         model = _load_model(checkpoint, backend, precision)
         rows = classify_recordings(model, names, paths, template=template, top_k=top_k,
-                                   threshold=threshold, pku_labels=pku_labels)
+                                   threshold=threshold, pku_labels=pku_labels,
+                                   align=(DEFAULT_SUPPORT_FACTOR if support_factor is None else support_factor)
+                                   if align == "batch" else None)
         if json_out:
             for r in rows:
                 sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")

@@ -200,3 +200,15 @@ def test_first_signal_asks_to_stop_second_interrupts(signum):
             os.kill(os.getpid(), signum)
             time.sleep(1)
     assert signal.getsignal(signum) == before      # the previous handler is back
+
+
+def test_classify_align_batch_and_its_bad_options(cli, capsys, checkpoint, ntu_dir):
+    files = sorted(ntu_dir.glob("*.skeleton"))[:4]
+    assert cli("classify", *files, "--labels", LABELS, "--checkpoint", checkpoint, "--json", "--align", "batch") == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 4 and all(r["label"] in LABELS.split(",") for r in rows)
+    for extra, words in ((["--align", "online"], "expected none or batch"),
+                         (["--support-factor", "0.5"], "applies to --align batch"),
+                         (["--align", "batch", "--support-factor", "1.5"], "expected a share in (0, 1]")):
+        assert cli("classify", *files, "--labels", LABELS, "--checkpoint", checkpoint, *extra) == 2
+        assert words in _err_line(capsys), extra

@@ -22,3 +22,35 @@ def test_pku_rows_split_single_person_segments_from_interactions(shared_data):
     hits = sum(p["truth"] == p["top3"][0] for p in single["predictions"])
     assert abs(single["top1"] - hits / single["n"]) < 1e-9
     assert "single-person segments only" in format_table(out)
+
+
+def test_aligned_column_is_pgfa_alignment_over_the_rows_recordings(shared_data):
+    """The aligned top-1 of a row is the argmax of PGFA's batch alignment over all of that row's
+    recordings (support factor 0.9 for the Kinect v1 sets), and the table prints it."""
+    import numpy as np
+    import torch
+
+    from skelzs.models.api import load
+    from skelzs.models.pgfa import prototype_alignment
+    from skelzs.stream.classify import classify_sequences
+    from skelzs.stream.formats import load_sequence
+
+    out = eval_real(EvalRealOptions(checkpoint=asset_path("default"), data=shared_data,
+                                    skip=("pku", "msr", "ntu", "mediapipe")))
+    (name, row), = out["rows"].items()
+    assert name.startswith("UTKinect") and row["support_factor"] == 0.9
+    hits = sum(p["aligned_top1"] == p["truth"] for p in row["predictions"])
+    assert abs(row["top1_aligned"] - hits / row["n"]) < 1e-9
+    assert f"{row['top1_aligned']:.1%} (0.9)" in format_table(out)
+    # the same alignment computed by hand on three NTU files
+    model = load(asset_path("default"), backend="onnxruntime")
+    labels = ["drink water", "handshaking", "brushing teeth", "reading"]
+    files = ["S001C001P001R001A001", "S001C003P008R002A058", "S001C001P001R001A003", "S001C001P001R001A011"]
+    seqs = [({"file": f}, load_sequence(shared_data / "ntu_skeleton" / f"{f}.skeleton")) for f in files]
+    rows, emb = classify_sequences(model, labels, seqs, top_k=4, return_embeddings=True)
+    assert emb.shape == (4, 384) and np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
+    assert [r["topk"][0][0] for r in rows] == [labels[i] for i in (emb @ model.encode_text(labels).T).argmax(1)]
+    aligned = classify_sequences(model, labels, seqs, top_k=4, align=0.9)
+    expect = prototype_alignment(torch.from_numpy(emb), torch.from_numpy(np.asarray(model.encode_text(labels))), 0.9)
+    assert [r["topk"][0][0] for r in aligned] == [labels[int(i)] for i in expect.argmax(1)]
+    assert [r["cosine"] for r in aligned] == [round(float(v), 4) for v in expect.max(1).values]

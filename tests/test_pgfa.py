@@ -98,3 +98,31 @@ def test_batch_alignment_equals_direct_computation():
 
 def test_support_factors_match_the_paper():
     assert SUPPORT_FACTOR["ntu60"] == 0.9 and SUPPORT_FACTOR["ntu120"] == 0.4 and SUPPORT_FACTOR["pku51"] == 1.0
+
+
+def test_vocab_loss_adds_cross_entropy_over_training_class_texts_only():
+    from skelzs.train.methods import PGFAMethod, TrainDefaults
+
+    torch.manual_seed(0)
+    cfg = PGFAConfig(encoder_overrides={"widths": (8, 16), "strides": (1, 2)}, embed_dim=16, text_dim=384)
+    model = PGFAModel(cfg).eval()
+    x = torch.randn(4, 3, 20, 25, 2)
+    y = torch.tensor([0, 2, 4, 2])
+    text = torch.nn.functional.normalize(torch.randn(5, 384), dim=-1)
+    train_classes = (0, 2, 4)  # 1 and 3 unseen
+    plain = PGFAMethod(model, TrainDefaults(), cfg)
+    with_vocab = PGFAMethod(model, TrainDefaults(), cfg, vocab_loss=0.5, train_classes=train_classes)
+    with torch.no_grad():
+        kl, _ = plain.training_step(model, x, y, text)
+        total, _ = with_vocab.training_step(model, x, y, text)
+        f = torch.nn.functional.normalize(model(x), dim=-1).double()
+    logits = model.logit_scale.item() * f.numpy() @ text[list(train_classes)].double().numpy().T
+    target = np.array([train_classes.index(int(c)) for c in y])
+    ce = float(np.mean(np.log(np.exp(logits).sum(1)) - logits[np.arange(4), target]))
+    assert total.item() == pytest.approx(kl.item() + 0.5 * ce, rel=1e-5)
+    other = text.clone()
+    other[[1, 3]] = torch.nn.functional.normalize(torch.randn(2, 384), dim=-1)  # unseen texts: never negatives
+    with torch.no_grad():
+        assert with_vocab.training_step(model, x, y, other)[0].item() == pytest.approx(total.item(), rel=1e-6)
+    with pytest.raises(ValueError):
+        PGFAMethod(model, TrainDefaults(), cfg, vocab_loss=1.0)

@@ -258,6 +258,11 @@ def test_export_onnx_parity_and_api_load_on_both_backends(make_model, tmp_path, 
     assert code == 0, captured.err
     row = json.loads(out.splitlines()[-1])
     assert row["label"] in LABELS and len(row["topk"]) == 3
+    # PGFA's prototype alignment needs single skeleton embeddings: one line, no traceback
+    code = run_app(app, ["classify", str(ntu_dir / "S001C001P001R001A001.skeleton"), "--checkpoint",
+                         str(tmp_path / "exported"), "--labels", ",".join(LABELS), "--align", "batch"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and "class-conditionally (SCoPLe)" in err.strip().splitlines()[-1]
 
 
 def test_checkpoint_with_another_text_model_is_refused(make_model, tmp_path):

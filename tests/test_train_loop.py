@@ -124,12 +124,25 @@ def test_fit_bad_input_is_one_line(synth, tmp_path, capsys):
     cases = (["--split", "ntu60_55_5"],                      # a split of another dataset
              ["--split", "no_such_split"],
              ["--split", str(synth.parent / "split.json"), "--select-on", "best"],
-             ["--split", str(synth.parent / "split.json"), "--batch-size", "1000"])
+             ["--split", str(synth.parent / "split.json"), "--batch-size", "1000"],
+             ["--split", str(synth.parent / "split.json"), "--vocab-loss", "-1"],
+             ["--split", str(synth.parent / "split.json"), "--method", "scople", "--vocab-loss", "1"])
     for extra in cases:
         with pytest.raises(SystemExit) as ex:
             main(["fit", "--data", str(synth), "--out", str(tmp_path / "r"), "--device", "cpu", *extra])
         err = capsys.readouterr().err.strip().splitlines()
         assert ex.value.code == 2 and len(err) == 1 and err[0].startswith("error:"), (extra, err)
+
+
+def test_vocab_loss_run_records_its_weight_and_changes_training(synth, tmp_path):
+    from skelzs.train.loop import fit
+
+    fit(_cfg(synth, tmp_path / "a", epochs=1, warmup_epochs=0))
+    fit(_cfg(synth, tmp_path / "b", epochs=1, warmup_epochs=0, vocab_loss=1.0))
+    run = json.loads((tmp_path / "b" / "run.json").read_text())
+    assert run["vocab_loss"] == 1.0
+    a, b = _weights(tmp_path / "a" / "last"), _weights(tmp_path / "b" / "last")
+    assert any(not torch.equal(a[k], b[k]) for k in a if a[k].is_floating_point())
 
 
 def test_eval_says_when_the_epoch_was_chosen_on_test(synth, tmp_path):

@@ -137,6 +137,8 @@ def fit_cmd(
     augment: str = typer.Option("none", "--augment", help="Augmentation of raw windows (datasets prepared with "
                                 "--pipeline raw, e.g. `prepare mix`): none | monocular | view."),
     align: str = typer.Option("batch", "--align", help="Alignment for the final report: none | batch | online."),
+    vocab_loss: float = typer.Option(0.0, "--vocab-loss", help="PGFA: add this weight x a cross-entropy over "
+                                     "every training class's text (default 0: the paper's loss alone)."),
 ) -> None:
     """Train a zero-shot method on a split, then evaluate the selected checkpoint."""
     from skelzs.train.loop import FitConfig, fit
@@ -147,7 +149,7 @@ def fit_cmd(
                         batch_size=batch_size, lr=lr, warmup_epochs=warmup_epochs, resume=resume,
                         lr_steps=_int_list(lr_steps, "--lr-steps"),
                         select_on=select_on, device=device, precision=precision, workers=workers, seed=seed,
-                        augment=augment))
+                        augment=augment, vocab_loss=vocab_loss))
     import os
 
     if int(os.environ.get("RANK", 0)) != 0:

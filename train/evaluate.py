@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from skelzs.models.pgfa import DEFAULT_SUPPORT_FACTOR, SUPPORT_FACTOR
 from skelzs.stream.errors import SkelzsError
 from skelzs.train import metrics as M
 from skelzs.train.dataset import BatchArrayDataset, PreparedDataset
@@ -31,8 +32,6 @@ __all__ = ["SUPPORT_FACTOR", "Outputs", "compute_outputs", "align_scores", "Epoc
 
 log = logging.getLogger("skelzs.train")
 
-# PGFA support factor α per dataset (papers.md A.7: code comment, test_config.py)
-SUPPORT_FACTOR = {"ntu60": 0.9, "ntu120": 0.4, "pku51": 1.0}
 ALIGN_MODES = ("none", "batch", "online")
 
 
@@ -117,7 +116,7 @@ def evaluate_partitions(method, model, ds, parts: SplitPartitions, text, *, devi
                         which=("val",), batch_size: int = 64) -> EpochEval:
     """The cheap per-epoch numbers: val ZSL top-1 and H, or test ZSL top-1 (raw and batch-aligned)."""
     ev = EpochEval()
-    alpha = SUPPORT_FACTOR.get(ds.name, 0.9)
+    alpha = SUPPORT_FACTOR.get(ds.name, DEFAULT_SUPPORT_FACTOR)
     if "val" in which and parts.val_unseen.size:
         idx = np.concatenate([parts.val_seen, parts.val_unseen])
         out = compute_outputs(method, model, ds, idx, text, device=device, amp_dtype=amp_dtype, batch_size=batch_size)
@@ -140,7 +139,7 @@ def evaluate_partitions(method, model, ds, parts: SplitPartitions, text, *, devi
 def evaluate_full(method, model, ds: PreparedDataset, parts: SplitPartitions, text, *, device, amp_dtype=None,
                   align: str = "batch", gzsl: bool = True, batch_size: int = 64, alpha: float | None = None) -> dict:
     """The full report: ZSL (raw and aligned), per-class accuracy, confusion, GZSL variants."""
-    alpha = SUPPORT_FACTOR.get(ds.name, 0.9) if alpha is None else alpha
+    alpha = SUPPORT_FACTOR.get(ds.name, DEFAULT_SUPPORT_FACTOR) if alpha is None else alpha
     K = ds.num_classes
     names = ds.classes
     test = compute_outputs(method, model, ds, parts.zsl_test, text, device=device, amp_dtype=amp_dtype,

@@ -76,6 +76,7 @@ class FitConfig:
     workers: int = 0  # loader processes; 0 reads the memory map in the main process (fastest when cached)
     seed: int = 0
     augment: str = "none"  # skelzs.train.augment.AUGMENTATIONS; needs a dataset of raw windows
+    vocab_loss: float = 0.0  # PGFA: + this weight x cross-entropy over all training-class texts
     val_seen_fraction: float = 0.1
     eval_every: int = 1
     progress: bool = True
@@ -309,10 +310,16 @@ def _fit(cfg, out, device, rank, world, ddp, master, precision, amp_dtype, scale
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
     quiet_text_loading()
     text_encoder = load_text_encoder(cfg.text_encoder)
+    if cfg.vocab_loss < 0:
+        raise SkelzsError(f"--vocab-loss {cfg.vocab_loss}: expected a weight >= 0")
     factory = get_method(cfg.method)
     method = factory(MethodContext(dataset=ds.name, num_classes=ds.num_classes, frames=ds.frames,
                                    persons=int(ds.data.shape[-1]), text_dim=int(text_encoder.dim),
-                                   overrides=dict(cfg.config)))
+                                   overrides=dict(cfg.config), train_classes=tuple(parts.train_classes),
+                                   vocab_loss=cfg.vocab_loss))
+    if cfg.vocab_loss and not getattr(method, "supports_vocab_loss", False):
+        raise SkelzsError(f"--vocab-loss: method {cfg.method} has no single skeleton embedding to score "
+                          "against every class text; use it with pgfa")
     hp: TrainDefaults = method.defaults.with_overrides(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
                                                       warmup_epochs=cfg.warmup_epochs,
                                                       lr_steps=tuple(cfg.lr_steps) if cfg.lr_steps else None)
@@ -380,7 +387,7 @@ def _fit(cfg, out, device, rank, world, ddp, master, precision, amp_dtype, scale
     run_info = {
         "method": cfg.method, "split": split.name, "select_on": cfg.select_on, "seed": cfg.seed,
         "hyperparameters": hp.as_dict(), "world_size": world, "precision": precision,
-        "pipeline": ds.pipeline, "augment": cfg.augment, "dataset": ds.name, "text_encoder": getattr(text_encoder, "identity", cfg.text_encoder),
+        "pipeline": ds.pipeline, "augment": cfg.augment, "vocab_loss": cfg.vocab_loss, "dataset": ds.name, "text_encoder": getattr(text_encoder, "identity", cfg.text_encoder),
     }
 
     def checkpoint_config(epoch: int, metric: float) -> dict:
