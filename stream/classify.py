@@ -65,8 +65,10 @@ def classify_sequences(model, labels: list[str], seqs: list[tuple[dict[str, Any]
     """``classify_recordings`` on sequences in memory: ``(row, SkeletonSequence)`` pairs, each row
     returned with ``label``, ``score``, ``cosine``, ``topk`` added.
 
-    ``align``: a support factor; the recordings are then scored against prototypes aligned on
+    ``align``: a support factor; the recordings are then ranked against prototypes aligned on
     all of them together (:func:`aligned_scores`), which needs single skeleton embeddings.
+    ``cosine`` and the ``threshold`` test stay the text cosine of the chosen label (what the
+    open-set threshold is calibrated on).
     ``return_embeddings``: return ``(rows, embeddings)``, the ``(N, D)`` unit-norm recording
     embeddings in row order (``None`` for a class-conditional model such as SCoPLe)."""
     from skelzs.stream.preprocess import WINDOW_NORMALIZERS, normalize_windows, sliding_windows
@@ -104,12 +106,13 @@ def classify_sequences(model, labels: list[str], seqs: list[tuple[dict[str, Any]
         sc = np.concatenate([np.asarray(model.score(flat[i: i + max_batch], text), np.float32)
                              for i in range(0, len(flat), max_batch)])
         sims = np.stack([sc[a:b].mean(0) for a, b in zip(bounds[:-1], bounds[1:])])
+    text_sims = sims  # the open-set threshold is calibrated on these, aligned or not
     if align is not None and len(items):
         sims = aligned_scores(embeddings, text, align)
     probs = softmax(float(getattr(model, "logit_scale", 1.0)) * sims.astype(np.float64))
     k = min(top_k, len(labels))
     out: list[dict[str, Any]] = []
-    for (row, _), s, p in zip(items, sims, probs):
+    for (row, _), s, p in zip(items, text_sims, probs):
         order = np.argsort(-p)[:k]
         best = int(order[0])
         label = labels[best] if threshold is None or s[best] >= threshold else None
