@@ -296,11 +296,14 @@ def normalize_windows(x: np.ndarray, name: str) -> np.ndarray:
     return np.ascontiguousarray(WINDOW_NORMALIZERS[name](j).transpose(0, 4, 1, 3, 2), np.float32)
 
 
-def sliding_windows(seq: SkeletonSequence, frames: int, fps: float, stride: int | None = None) -> np.ndarray:
+def sliding_windows(seq: SkeletonSequence, frames: int, fps: float, stride: int | None = None, *,
+                    return_starts: bool = False):
     """A whole recording as the live buffer would cut it: resampled to ``fps`` (nearest frame),
     ``frames``-long windows every ``stride`` frames (default ``frames // 4``), the last one ending
     at the recording's end; a recording shorter than a window gives one window, its edge frames
-    repeated. Raw float32 ``(N, 3, frames, V, M)``."""
+    repeated. Raw float32 ``(N, 3, frames, V, M)``; with ``return_starts`` also each window's
+    first frame on the ``fps`` grid (``start / fps`` seconds into the recording; negative when
+    padded)."""
     j = np.asarray(seq.joints, np.float32)
     n = j.shape[0]
     src = np.minimum(np.rint(np.arange(0.0, n / float(seq.fps), 1.0 / fps) * seq.fps).astype(np.int64), n - 1)
@@ -314,7 +317,8 @@ def sliding_windows(seq: SkeletonSequence, frames: int, fps: float, stride: int 
         if starts[-1] != n - frames:
             starts.append(n - frames)
     idx = np.clip(np.asarray(starts)[:, None] + np.arange(frames)[None], 0, n - 1)
-    return np.ascontiguousarray(j[idx].transpose(0, 4, 1, 3, 2))
+    windows = np.ascontiguousarray(j[idx].transpose(0, 4, 1, 3, 2))
+    return (windows, np.asarray(starts, np.int64)) if return_starts else windows
 
 
 def checkpoint_windows(seq: SkeletonSequence, frames: int, fps: float, normalize: str,

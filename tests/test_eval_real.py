@@ -37,8 +37,8 @@ def test_aligned_column_is_pgfa_alignment_over_the_rows_recordings(shared_data):
 
     out = eval_real(EvalRealOptions(checkpoint=asset_path("default"), data=shared_data,
                                     skip=("pku", "msr", "ntu", "mediapipe")))
-    (name, row), = out["rows"].items()
-    assert name.startswith("UTKinect") and row["support_factor"] == 0.9
+    row = out["rows"]["UTKinect subjects 8-10 (10 names)"]
+    assert row["support_factor"] == 0.9
     hits = sum(p["aligned_top1"] == p["truth"] for p in row["predictions"])
     assert abs(row["top1_aligned"] - hits / row["n"]) < 1e-9
     assert f"{row['top1_aligned']:.1%} (0.9)" in format_table(out)
@@ -55,3 +55,26 @@ def test_aligned_column_is_pgfa_alignment_over_the_rows_recordings(shared_data):
     assert [r["topk"][0][0] for r in aligned] == [labels[int(i)] for i in expect.argmax(1)]
     raw = emb @ np.asarray(model.encode_text(labels)).T   # cosine stays the text cosine of the chosen label
     assert [r["cosine"] for r in aligned] == [round(float(raw[i, j]), 4) for i, j in enumerate(expect.argmax(1))]
+
+
+def test_stream_rows_score_live_windows_in_time_order(shared_data):
+    """The stream row scores every live window (stride 8 at the checkpoint's fps) whose centre
+    falls inside a labelled action, plain and with --align online, one aligner per recording."""
+    import numpy as np
+
+    from skelzs.stream.formats import load_sequence
+    from skelzs.stream.preprocess import sliding_windows
+
+    out = eval_real(EvalRealOptions(checkpoint=asset_path("default"), data=shared_data,
+                                    skip=("pku", "msr", "ntu", "mediapipe")))
+    stream = next(r for name, r in out["rows"].items() if "as a stream" in name)
+    assert stream["stride"] == 8 and 0 <= stream["top1_online"] <= 1 and 0 <= stream["top1"] <= 1
+    assert "online: " in format_table(out)
+    seq = load_sequence(shared_data / "kinect_v1" / "UTKinect" / "joints" / "joints_s08_e01.txt")
+    raw, starts = sliding_windows(seq, 40, 15.0, 8, return_starts=True)
+    assert len(raw) == len(starts) and starts[0] == 0 and np.all(np.diff(starts)[:-1] == 8)
+    last = np.rint(np.arange(0.0, seq.num_frames / seq.fps, 1 / 15.0) * seq.fps).size - 40
+    assert starts[-1] == last  # the last window ends with the recording
+    np.testing.assert_array_equal(raw, sliding_windows(seq, 40, 15.0, 8))
+    # 6 recordings of subjects 8-10, each with at most 10 actions of 2+ s: some hundreds of windows
+    assert 100 < stream["n"] < 600

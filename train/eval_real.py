@@ -11,6 +11,9 @@ PKU-MMD ``val/``), each classified as ``skelzs classify`` does
 * **UTKinect** subjects 8-10 against its 10 class names, **MSR Action3D** even subjects against
   its 20 names, and **MSR zero-shot**: the MSR classes the checkpoint never trained on (its
   ``labels.unseen``) ranked among themselves only;
+* **streams**: the PKU-MMD val sequences and the UTKinect held-out recordings played whole, as
+  ``skelzs replay`` cuts them: the raw top-1 of every live window centred inside a labelled
+  action, without and with ``--align online``;
 * **NTU RGB+D**: the 8 ``.skeleton`` files against the 60 NTU-60 names;
 * **MediaPipe clip**: the RGB video paired with ``S001C001P001R001A001`` (drink water) through
   MediaPipe, per live window: the share of windows whose top-1 is *drink water*, and against the
@@ -115,18 +118,23 @@ def eval_real(opts: EvalRealOptions) -> dict:
         from skelzs.stream.pku import read_pku_labels
 
         pku51 = _names(data, "pku51_official_names.txt")
-        seqs = []
+        seqs, streams = [], []
         for f in sorted((data / "pku_mmd_more" / "val").glob("*.npz")):
             seq = load_sequence(f)
+            spans = []
             for seg in read_pku_labels(f.with_name(f.stem + ".labels.txt")):
                 seqs.append(({"file": f.stem, "start": seg.start, "action": seg.label - 1},
                              _with_context(seq, seg.start - 1, seg.end, window_s)))
+                spans.append((seg.label - 1, (seg.start - 1) / seq.fps, seg.end / seq.fps))
+            streams.append((seq, spans))
         res = run(pku51, seqs, support_factor=SUPPORT_FACTOR["pku51"])
         rows["PKU-MMD val (51 names)"] = _accuracy(res, pku51) | {"predictions": _preds(res, pku51)}
         two = pku_two_person(data)
         single = [r for r in res if r["action"] not in two]
         rows["PKU-MMD val, single-person segments only (51 names)"] = _accuracy(single, pku51) | {
             "predictions": _preds(single, pku51)}
+        rows["PKU-MMD val as a stream: live windows inside labelled actions (51 names)"] = \
+            _stream_accuracy(model, streams, pku51)
 
     # UTKinect and MSR held-out subjects
     from skelzs.train.prepare_mix import MSR_CLASSES, UTKINECT_TEST_SUBJECTS, load_vocabulary
@@ -139,21 +147,26 @@ def eval_real(opts: EvalRealOptions) -> dict:
         labels_of = read_utkinect_labels(utk / "actionLabel.txt")
         src_labels = ["walk", "sitDown", "standUp", "pickUp", "carry", "throw", "push", "pull", "waveHands", "clapHands"]
         names = [vocab.classes[vocab.lookup("utkinect", s)] for s in src_labels]
-        seqs = []
+        seqs, streams = [], []
         for f in sorted(utk.glob("joints_s*_e*.txt")):
             m = re.match(r"joints_s(\d+)_e(\d+)", f.stem)
             if int(m.group(1)) not in UTKINECT_TEST_SUBJECTS:
                 continue
             seq = load_sequence(f)
             ids = np.asarray(seq.meta["frame_ids"])
+            spans = []
             for label, a, b in labels_of.get(f"s{m.group(1)}_e{m.group(2)}", []):
                 r = np.nonzero((ids >= a) & (ids <= b))[0]
                 if r.size > 1:
                     seqs.append(({"file": f.stem, "start": int(a), "action": src_labels.index(label)},
                                  _with_context(seq, int(r[0]), int(r[-1]) + 1, window_s)))
+                    spans.append((src_labels.index(label), r[0] / seq.fps, r[-1] / seq.fps))
+            streams.append((seq, spans))
         res = run(names, seqs)
-        rows[f"UTKinect subjects {min(UTKINECT_TEST_SUBJECTS)}-{max(UTKINECT_TEST_SUBJECTS)} (10 names)"] = \
-            _accuracy(res, names) | {"predictions": _preds(res, names)}
+        subjects = f"{min(UTKINECT_TEST_SUBJECTS)}-{max(UTKINECT_TEST_SUBJECTS)}"
+        rows[f"UTKinect subjects {subjects} (10 names)"] = _accuracy(res, names) | {"predictions": _preds(res, names)}
+        rows[f"UTKinect subjects {subjects} as a stream: live windows inside labelled actions (10 names)"] = \
+            _stream_accuracy(model, streams, names)
 
     msr = data / "kinect_v1" / "MSRAction3D" / "real_world_coordinates"
     if "msr" not in opts.skip and msr.is_dir():
@@ -196,6 +209,41 @@ def eval_real(opts: EvalRealOptions) -> dict:
     if opts.out:
         Path(opts.out).write_text(json.dumps(out, indent=1))
     return out
+
+
+def _stream_accuracy(model, streams: list[tuple[SkeletonSequence, list[tuple[int, float, float]]]],
+                     labels: list[str], stride: int = 8) -> dict:
+    """Each recording played as ``skelzs replay`` cuts it (live windows every ``stride`` frames at
+    the checkpoint's fps, in time order): the top-1 of every window whose centre lies inside a
+    labelled action ``(label, t0, t1)`` seconds, without and with ``--align online`` (one
+    :class:`~skelzs.models.alignment.OnlinePrototypes` per recording, as per live session). Raw
+    top-1, before the matcher's smoothing and open-set threshold."""
+    import torch
+
+    from skelzs.models.alignment import OnlinePrototypes
+    from skelzs.stream.preprocess import normalize_windows, sliding_windows
+
+    text = np.asarray(model.encode_text(labels), np.float32)
+    frames, fps = model.window_frames, model.fps
+    hits = {"none": 0, "online": 0}
+    n = 0
+    for seq, spans in streams:
+        raw, starts = sliding_windows(seq.with_persons(model.persons), frames, fps, stride, return_starts=True)
+        centre = (starts + frames / 2) / fps
+        truth = np.full(len(raw), -1)
+        for label, t0, t1 in spans:
+            truth[(centre >= t0) & (centre <= t1)] = label
+        emb = np.asarray(model.encode_skeleton(normalize_windows(raw, model.preprocess)), np.float32)
+        hits["none"] += int(((emb @ text.T).argmax(1) == truth)[truth >= 0].sum())
+        aligner = OnlinePrototypes(torch.from_numpy(text))
+        online = []
+        for z in torch.from_numpy(emb).split(1):   # score with the current prototypes, then update
+            online.append(int(aligner.scores(z).argmax()))
+            aligner.update(z)
+        hits["online"] += int((np.asarray(online) == truth)[truth >= 0].sum())
+        n += int((truth >= 0).sum())
+    return {"n": n, "classes": len(labels), "top1": hits["none"] / max(n, 1), "top1_online": hits["online"] / max(n, 1),
+            "chance_top1": 1 / len(labels), "stride": stride}
 
 
 def _preds(res: list[dict], labels: list[str]) -> list[dict]:
@@ -243,7 +291,10 @@ def format_table(out: dict) -> str:
     lines = ["| recordings (held out from training) | n | top-1 | top-5 | top-1, prototype-aligned (α) | "
              "chance top-1 / top-5 |", "|---|---|---|---|---|---|"]
     for name, r in out["rows"].items():
-        if "drink_water_share" in r:
+        if "top1_online" in r:
+            lines.append(f"| {name} | {r['n']} | {r['top1']:.1%} | | online: {r['top1_online']:.1%} | "
+                         f"{r['chance_top1']:.1%} |")
+        elif "drink_water_share" in r:
             lines.append(f"| {name}: windows saying *drink water* | {r['n']} | {r['drink_water_share']:.0%} | | | "
                          f"{r['chance_top1']:.1%} |")
             lines.append(f"| {name}: Kinect vs MediaPipe embedding cosine / top-1 agreement | {r['n']} | "
