@@ -111,10 +111,11 @@ def window_config_for(model, stride: int = 8, frames: int | None = None) -> Wind
                         fps=float(win.get("fps", 30.0)))
 
 
-def normalizer_for(model, live: bool = True) -> Callable:
-    """The preprocessing a window goes through: the checkpoint's ``stream_preprocess`` if it names
-    one, else the ``"stream"`` pipeline for streaming windows (one live window, no resize).
-    Recordings classified whole (``skelzs classify``) use the checkpoint's ``preprocess``."""
+def preprocess_key(model, live: bool = True) -> str:
+    """The :data:`~skelzs.stream.preprocess.PIPELINES` name a window goes through: the checkpoint's
+    ``stream_preprocess`` if it names one, else the ``"stream"`` pipeline for streaming windows
+    (one live window, no resize). Recordings classified whole (``skelzs classify``) use the
+    checkpoint's ``preprocess``."""
     from skelzs.stream.preprocess import PIPELINES
 
     cfg = getattr(model, "config", {}) or {}
@@ -123,7 +124,14 @@ def normalizer_for(model, live: bool = True) -> Callable:
     if key not in PIPELINES:
         raise SkelzsError(f"checkpoint asks for preprocessing {key!r}, which this skelzs does not have "
                           f"(known: {', '.join(PIPELINES)})")
-    return PIPELINES[key]
+    return key
+
+
+def normalizer_for(model, live: bool = True) -> Callable:
+    """The preprocessing function of :func:`preprocess_key`."""
+    from skelzs.stream.preprocess import PIPELINES
+
+    return PIPELINES[preprocess_key(model, live)]
 
 
 class Recognizer:

@@ -322,15 +322,18 @@ def sliding_windows(seq: SkeletonSequence, frames: int, fps: float, stride: int 
 
 
 def checkpoint_windows(seq: SkeletonSequence, frames: int, fps: float, normalize: str,
-                       stride: int | None = None) -> np.ndarray:
+                       stride: int | None = None, *, return_starts: bool = False):
     """A recording's live windows as a checkpoint sees them: :func:`sliding_windows` at its
     ``fps``, then its window pipeline ``normalize`` (a :data:`WINDOW_NORMALIZERS` name on the whole
-    batch, or a :data:`PIPELINES` name per window). Float32 ``(N, 3, frames, V, M)``."""
-    raw = sliding_windows(seq, frames, fps, stride)
+    batch, or a :data:`PIPELINES` name per window). Float32 ``(N, 3, frames, V, M)``, and with
+    ``return_starts`` each window's first frame on the ``fps`` grid."""
+    raw, starts = sliding_windows(seq, frames, fps, stride, return_starts=True)
     if normalize in WINDOW_NORMALIZERS:
-        return normalize_windows(raw, normalize)
-    fn = PIPELINES[normalize]
-    return np.stack([fn(SkeletonSequence(w.transpose(1, 3, 2, 0), fps=fps), frames) for w in raw]).astype(np.float32)
+        out = normalize_windows(raw, normalize)
+    else:
+        fn = PIPELINES[normalize]
+        out = np.stack([fn(SkeletonSequence(w.transpose(1, 3, 2, 0), fps=fps), frames) for w in raw]).astype(np.float32)
+    return (out, starts) if return_starts else out
 
 
 PIPELINES: dict[str, Callable[[SkeletonSequence, int], np.ndarray]] = {

@@ -78,3 +78,16 @@ def test_stream_rows_score_live_windows_in_time_order(shared_data):
     np.testing.assert_array_equal(raw, sliding_windows(seq, 40, 15.0, 8))
     # 6 recordings of subjects 8-10, each with at most 10 actions of 2+ s: some hundreds of windows
     assert 100 < stream["n"] < 600
+
+
+def test_a_checkpoint_without_window_normalization_gets_every_row(shared_data, tmp_path):
+    """A PGFA checkpoint of the papers' ``frame50`` pipeline (no batch window normalizer) goes
+    through the same rows: its live windows use its own stream pipeline, never a traceback."""
+    from skelzs.tools.bench_pipeline import untrained_checkpoint
+
+    ckpt = untrained_checkpoint(tmp_path / "frame50")
+    out = eval_real(EvalRealOptions(checkpoint=ckpt, data=shared_data, skip=("pku", "msr", "ntu", "mediapipe")))
+    names = list(out["rows"])
+    assert len(names) == 2 and "as a stream" in names[1]
+    stream = out["rows"][names[1]]
+    assert stream["n"] > 100 and 0 <= stream["top1"] <= 1

@@ -221,19 +221,21 @@ def _stream_accuracy(model, streams: list[tuple[SkeletonSequence, list[tuple[int
     import torch
 
     from skelzs.models.alignment import OnlinePrototypes
-    from skelzs.stream.preprocess import normalize_windows, sliding_windows
+    from skelzs.stream.pipeline import preprocess_key
+    from skelzs.stream.preprocess import checkpoint_windows
 
     text = np.asarray(model.encode_text(labels), np.float32)
-    frames, fps = model.window_frames, model.fps
+    frames, fps, key = model.window_frames, model.fps, preprocess_key(model, live=True)
     hits = {"none": 0, "online": 0}
     n = 0
     for seq, spans in streams:
-        raw, starts = sliding_windows(seq.with_persons(model.persons), frames, fps, stride, return_starts=True)
+        windows, starts = checkpoint_windows(seq.with_persons(model.persons), frames, fps, key, stride,
+                                             return_starts=True)
         centre = (starts + frames / 2) / fps
-        truth = np.full(len(raw), -1)
+        truth = np.full(len(windows), -1)
         for label, t0, t1 in spans:
             truth[(centre >= t0) & (centre <= t1)] = label
-        emb = np.asarray(model.encode_skeleton(normalize_windows(raw, model.preprocess)), np.float32)
+        emb = np.asarray(model.encode_skeleton(windows), np.float32)
         hits["none"] += int(((emb @ text.T).argmax(1) == truth)[truth >= 0].sum())
         aligner = OnlinePrototypes(torch.from_numpy(text))
         online = []
@@ -254,7 +256,8 @@ def _preds(res: list[dict], labels: list[str]) -> list[dict]:
 
 def _mediapipe_pair(model, data: Path, video: Path, ntu60: list[str], opts: EvalRealOptions) -> dict:
     from skelzs.stream.formats import load_sequence, save_sequence
-    from skelzs.stream.preprocess import normalize_windows, sliding_windows, WINDOW_NORMALIZERS
+    from skelzs.stream.pipeline import preprocess_key
+    from skelzs.stream.preprocess import checkpoint_windows
 
     cache = opts.mediapipe_cache
     if cache is not None and Path(cache).is_file():
@@ -267,13 +270,11 @@ def _mediapipe_pair(model, data: Path, video: Path, ntu60: list[str], opts: Eval
             save_sequence(cache, mp)
     kin = load_sequence(data / "ntu_skeleton" / f"{NTU_MEDIAPIPE_PAIR}.skeleton")
     n = min(kin.joints.shape[0], mp.joints.shape[0])
-    frames, fps = model.window_frames, model.fps
-    norm = model.preprocess if model.preprocess in WINDOW_NORMALIZERS else None
+    frames, fps, key = model.window_frames, model.fps, preprocess_key(model, live=True)
 
     def windows(seq):
         s = SkeletonSequence(seq.joints[:n], seq.layout, seq.fps, None, {}).with_persons(model.persons)
-        w = sliding_windows(s, frames, fps, stride=max(1, frames // 8))
-        return normalize_windows(w, norm) if norm else w
+        return checkpoint_windows(s, frames, fps, key, stride=max(1, frames // 8))
 
     text = model.encode_text(ntu60)
     ek, em = model.encode_skeleton(windows(kin)), model.encode_skeleton(windows(mp))
