@@ -131,6 +131,17 @@ class PGFAMethod(Method):
         self.train_classes = tuple(train_classes) if train_classes is not None else None
         if self.vocab_loss > 0 and not self.train_classes:
             raise ValueError("vocab_loss needs the training classes")
+        self._vocab_index = None  # (training class ids, class id -> position among them), on the device
+
+    def _vocab(self, num_classes: int, device):
+        import torch
+
+        if self._vocab_index is None or self._vocab_index[0].device != device:
+            classes = torch.as_tensor(self.train_classes, device=device)
+            position = torch.full((num_classes,), -1, dtype=torch.long, device=device)
+            position[classes] = torch.arange(len(classes), device=device)
+            self._vocab_index = (classes, position)
+        return self._vocab_index
 
     def training_step(self, model, x, y, text):
         import torch
@@ -141,15 +152,12 @@ class PGFAMethod(Method):
         feats = model(x)  # (B, D) projected skeleton features
         scale = getattr(model, "module", model).logit_scale  # fixed 1/0.07 unless learnable (A.0)
         loss = pgfa_kl_loss(feats, text[y], y, logit_scale=scale)
+        with torch.set_grad_enabled(self.vocab_loss > 0):  # (B, K) against every class text
+            cos = F.normalize(feats.float(), dim=-1) @ text.float().t()
         if self.vocab_loss > 0:
-            classes = torch.as_tensor(self.train_classes, device=y.device)
-            position = torch.full((text.shape[0],), -1, dtype=torch.long, device=y.device)
-            position[classes] = torch.arange(len(classes), device=y.device)
-            logits_v = scale * F.normalize(feats.float(), dim=-1) @ text[classes].float().t()
-            loss = loss + self.vocab_loss * F.cross_entropy(logits_v, position[y])
-        with _no_grad():
-            logits = F.normalize(feats.detach().float(), dim=-1) @ text.float().t()
-        return loss, logits
+            classes, position = self._vocab(text.shape[0], y.device)
+            loss = loss + self.vocab_loss * F.cross_entropy(scale * cos[:, classes], position[y])
+        return loss, cos.detach()
 
     def embed(self, model, x):
         import torch.nn.functional as F
@@ -161,12 +169,6 @@ class PGFAMethod(Method):
 
     def checkpoint_config(self) -> dict:
         return {"method": "pgfa", "architecture": _config_dict(self.config)}
-
-
-def _no_grad():
-    import torch
-
-    return torch.no_grad()
 
 
 def _config_dict(cfg) -> dict:
